@@ -1,0 +1,68 @@
+/**
+ * `pnpm bench [--only W2,W5] [--runs N]`: runs every workload in bench/workloads/*.ts and
+ * prints one JSON object per line: id, median_ms, gflops (when the workload counts FLOPs),
+ * images_per_s / examples_per_s (when it counts examples), runs, threads, backend.
+ */
+import { readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Workload } from './workload.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const only = flag('--only')?.split(',').map((s) => s.trim().toUpperCase());
+const runs = Number(flag('--runs') ?? 5);
+if (!(Number.isInteger(runs) && runs >= 1)) {
+  console.error(`--runs must be a positive integer, found ${flag('--runs')}`);
+  process.exit(2);
+}
+
+const dir = join(dirname(fileURLToPath(import.meta.url)), 'workloads');
+const workloads: Workload[] = [];
+for (const f of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+  const mod = (await import(pathToFileURL(join(dir, f)).href)) as { workloads?: Workload[] };
+  workloads.push(...(mod.workloads ?? []));
+}
+const selected = workloads.filter((w) => !only || only.includes(w.id.toUpperCase()) || only.includes(w.id.split('-')[0].toUpperCase()));
+if (only && selected.length === 0) {
+  console.error(`no workload matches --only ${only.join(',')} (known: ${workloads.map((w) => w.id).join(', ')})`);
+  process.exit(2);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+for (const w of selected) {
+  let inst;
+  try {
+    inst = await w.setup();
+  } catch (e) {
+    console.log(JSON.stringify({ id: w.id, name: w.name, error: (e as Error).message }));
+    continue;
+  }
+  for (let i = 0; i < (w.warmup ?? 2); i++) await inst.run();
+  const times: number[] = [];
+  for (let i = 0; i < (w.runs ?? runs); i++) {
+    const t0 = performance.now();
+    await inst.run();
+    times.push(performance.now() - t0);
+  }
+  await inst.dispose?.();
+  const ms = median(times);
+  const out: Record<string, unknown> = { id: w.id, name: w.name, median_ms: Number(ms.toFixed(3)) };
+  if (w.flops) out.gflops = Number((w.flops / (ms * 1e6)).toFixed(3));
+  if (w.images) out.images_per_s = Number(((w.images * 1000) / ms).toFixed(1));
+  if (w.examples) out.examples_per_s = Number(((w.examples * 1000) / ms).toFixed(1));
+  out.runs = times.length;
+  out.min_ms = Number(Math.min(...times).toFixed(3));
+  out.threads = inst.threads ?? 1;
+  out.backend = inst.backend ?? 'cpu';
+  out.cores = availableParallelism();
+  console.log(JSON.stringify(out));
+}

@@ -1,0 +1,25 @@
+/**
+ * @hubel/backend-cpu: the reference backend. `registry.use(cpuBackend)` registers the factory;
+ * `createCpuBackend({ dtype: 'float64' })` makes one directly (gradient checks).
+ */
+import { definePlugin } from '@hubel/core';
+import { CpuBackend, type CpuBackendOptions } from './backend.js';
+
+export { CpuBackend, CpuBlocks, type CpuBackendOptions, type GemmOptions } from './backend.js';
+export { gemm, type GemmArgs, type F as FloatArray } from './blocks/gemm.js';
+export { sumAxes, sumMiddle } from './blocks/reduce.js';
+
+declare module '@hubel/core' {
+  interface BackendTypes {
+    cpu: CpuBackend;
+  }
+}
+
+export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
+  return new CpuBackend(options);
+}
+
+export const cpuBackend = definePlugin({
+  name: '@hubel/backend-cpu',
+  backends: [{ name: 'cpu', create: (o?: Record<string, unknown>) => new CpuBackend(o as CpuBackendOptions) }],
+});

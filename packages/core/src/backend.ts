@@ -1,0 +1,95 @@
+import { HubelError } from './errors.js';
+import type { DType, Shape, Tensor, TypedArray } from './tensor.js';
+
+/**
+ * Backends add themselves here by declaration merging, so kernels for `'cpu'` see the CPU
+ * backend's own type without casts:
+ * `declare module '@hubel/core' { interface BackendTypes { cpu: CpuBackend } }`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface BackendTypes {}
+
+export type BackendName = keyof BackendTypes & string;
+
+export interface SgdUpdate {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+}
+
+export interface AdamUpdate {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: decay applied to the weights directly rather than added to the gradient. */
+  decoupled: boolean;
+  /** 1-based step count, for bias correction. */
+  step: number;
+}
+
+/**
+ * The few array operations that core's generic machinery needs on any backend: summing
+ * gradients on fan-out, seeding backward, optimizer updates. Layer arithmetic lives in kernels.
+ */
+export interface CoreOps {
+  /** Fresh tensor a + b (same shape). */
+  add(a: Tensor, b: Tensor): Tensor;
+  /** Fresh copy of a. */
+  copy(a: Tensor): Tensor;
+  /** Fresh tensor filled with `value`. */
+  fill(shape: Shape, value: number): Tensor;
+  /** In-place SGD step on `param`; `velocity` (same shape) is updated in place when momentum > 0. */
+  sgdUpdate(param: Tensor, grad: Tensor, velocity: Tensor | undefined, o: SgdUpdate): void;
+  /** In-place Adam step on `param`, `m` and `v`. */
+  adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, o: AdamUpdate): void;
+  /** Replaces the contents of `dst` with those of `src` (same shape, same backend). */
+  assign(dst: Tensor, src: Tensor): void;
+}
+
+export interface BackendStats {
+  /** Tensors allocated and not yet disposed. */
+  liveTensors: number;
+  /** Underlying buffers ever created (a pooling backend keeps this flat in a training loop). */
+  buffersCreated: number;
+}
+
+/** Storage and the core ops for one device. A backend knows nothing about layers. */
+export interface Backend {
+  readonly name: string;
+  /** Element type used for float tensors: float32, or float64 for gradient checks. */
+  readonly floatType: 'float32' | 'float64';
+  /** Human-readable device label (e.g. a GPU adapter's description). */
+  readonly description: string;
+  readonly ops: CoreOps;
+  /** Uploads host values as a new tensor. `dtype` defaults to the backend's float type. */
+  tensor(values: ArrayLike<number>, shape: Shape, dtype?: DType): Tensor;
+  /** A new zero-filled tensor. */
+  zeros(shape: Shape, dtype?: DType): Tensor;
+  read(t: Tensor): Promise<TypedArray>;
+  readSync?(t: Tensor): TypedArray;
+  /** Called by `Tensor.dispose()`; backends pool or free the storage. */
+  release(t: Tensor, storage: unknown): void;
+  /** Waits until all queued work is done. */
+  sync(): Promise<void>;
+  stats(): BackendStats;
+  dispose?(): void;
+}
+
+export interface BackendFactory<N extends string = string> {
+  readonly name: N;
+  create(options?: Record<string, unknown>): Promise<Backend> | Backend;
+}
+
+/** Checks that a tensor lives on `backend`, with an error naming the node and input. */
+export function expectBackend(t: Tensor, backend: Backend, where: string): void {
+  if (t.backend !== backend) {
+    throw new HubelError(
+      'backend',
+      `${where}: tensor lives on backend '${t.backend.name}' but the kernel runs on '${backend.name}'; move it with backend.tensor(await t.read(), t.shape)`,
+    );
+  }
+}

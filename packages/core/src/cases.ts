@@ -1,0 +1,40 @@
+import type { AnyLayer, AttrInputOf } from './layer.js';
+import type { Mode } from './kernel.js';
+import type { Shape } from './tensor.js';
+
+/** How a test input is drawn. */
+export type InputGen =
+  | Shape
+  | {
+      readonly shape: Shape;
+      /** 'normal' (default), 'uniform' in [-1, 1), 'positive' in [0.5, 1.5), class labels in [0, classes), or a fixed range. */
+      readonly values?: 'normal' | 'uniform' | 'positive' | { readonly labels: number } | { readonly range: readonly [number, number] };
+      /** False for inputs that are not differentiated (labels, targets). Default: true for float inputs. */
+      readonly grad?: boolean;
+    };
+
+/**
+ * One small configuration of a layer, as data, reused by every suite: finite differences,
+ * CPU/WebGPU parity and the ONNX round trip. Keep it under ~2,000 scalars.
+ */
+export interface LayerCase<D extends AnyLayer = AnyLayer> {
+  readonly layer: D;
+  readonly name: string;
+  readonly attrs?: AttrInputOf<D>;
+  readonly inputs: readonly InputGen[];
+  readonly mode?: Mode;
+  /**
+   * Distance from a non-differentiable point (ReLU at 0, max-pool ties) under which a finite
+   * difference is not trusted; such scalars are skipped by the gradient checker.
+   */
+  readonly kink?: number;
+  /** Backends that cannot run this case, with the reason printed by the suites. */
+  readonly skip?: Readonly<Record<string, string>>;
+  /** Suites this case is not for, with the reason (e.g. { onnx: 'no ONNX mapping' }). */
+  readonly skipSuites?: Readonly<Partial<Record<'gradcheck' | 'parity' | 'onnx', string>>>;
+}
+
+/** Typed helper: `defineCases(Conv2d, [{ name, attrs, inputs }])` checks attrs against the layer. */
+export function defineCases<D extends AnyLayer>(layer: D, cases: readonly Omit<LayerCase<D>, 'layer'>[]): LayerCase<D>[] {
+  return cases.map((c) => Object.freeze({ ...c, layer }));
+}

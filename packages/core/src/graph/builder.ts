@@ -1,0 +1,185 @@
+import type { Backend } from '../backend.js';
+import { HubelError, fmtShape } from '../errors.js';
+import { initialize } from '../init.js';
+import { layerLabel, type AnyLayer, type AttrInputOf, type ParamSpec } from '../layer.js';
+import { defaultRegistry, type Registry } from '../registry.js';
+import { Rng } from '../rng.js';
+import type { DType, Shape, Tensor } from '../tensor.js';
+import { Model, uniqueName, type Node, type ValueInfo } from './model.js';
+
+interface PendingNode {
+  name: string;
+  layer: AnyLayer;
+  attrs: Readonly<Record<string, unknown>>;
+  inputs: string[];
+  outputs: string[];
+}
+
+export interface BuildOptions {
+  readonly backend: Backend;
+  /** Seed for parameter initialization and the model's default stochastic stream. Default 0. */
+  readonly seed?: number;
+  /** Initial values by parameter key (`node.param`), e.g. from a file; others are initialized. */
+  readonly initialValues?: ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
+  readonly metadata?: Record<string, string>;
+}
+
+/**
+ * Builds a graph: declare inputs, add layer nodes over named values, declare outputs, then
+ * `build()` infers every shape, creates the parameters and returns a Model.
+ */
+export class GraphBuilder {
+  readonly #inputs: ValueInfo[] = [];
+  readonly #nodes: PendingNode[] = [];
+  readonly #outputs: string[] = [];
+  readonly #values = new Set<string>();
+  readonly #counters = new Map<string, number>();
+  readonly registry: Registry;
+
+  constructor(options: { registry?: Registry } = {}) {
+    this.registry = options.registry ?? defaultRegistry;
+  }
+
+  /** Declares a graph input; `null` in the first dimension marks the batch. Returns the value name. */
+  input(name: string, shape: readonly (number | null)[], dtype: DType | 'float' = 'float'): string {
+    this.#claim(name, `graph input '${name}'`);
+    shape.forEach((d, i) => {
+      if (d === null ? i !== 0 : !(Number.isInteger(d) && d > 0)) throw new HubelError('shape', `graph input '${name}': bad shape ${fmtShape(shape)} (positive integers; null only for the batch dimension)`);
+    });
+    this.#inputs.push({ name, shape: [...shape], dtype });
+    return name;
+  }
+
+  /**
+   * Adds a node applying `layer` to `inputs` (value names). Returns its output value names;
+   * a single-output layer's output is named after the node.
+   */
+  node<D extends AnyLayer>(layer: D, attrs: AttrInputOf<D> | undefined, inputs: string | readonly string[], opts: { name?: string; outputs?: readonly string[] } = {}): string[] {
+    const ins = typeof inputs === 'string' ? [inputs] : [...inputs];
+    const name = opts.name ?? this.#autoName(layer);
+    if (this.#nodes.some((n) => n.name === name)) throw new HubelError('graph', `duplicate node name '${name}'`);
+    const where = `node '${name}' (${layerLabel(layer)})`;
+    if (ins.length !== layer.inputs.length) {
+      throw new HubelError('graph', `${where}: expected ${layer.inputs.length} input(s) (${layer.inputs.join(', ')}), found ${ins.length}`);
+    }
+    for (const i of ins) if (!this.#values.has(i)) throw new HubelError('graph', `${where}: input value '${i}' does not exist yet (values: ${[...this.#values].join(', ')})`);
+    const outs = opts.outputs ? [...opts.outputs] : layer.outputs.length === 1 ? [name] : layer.outputs.map((o) => `${name}.${o}`);
+    for (const o of outs) this.#claim(o, where);
+    this.#nodes.push({ name, layer, attrs: layer.resolve(attrs as Record<string, unknown>, where), inputs: ins, outputs: outs });
+    return outs;
+  }
+
+  /** `node()` for single-output layers: returns the output value name. */
+  add<D extends AnyLayer>(layer: D, attrs: AttrInputOf<D> | undefined, inputs: string | readonly string[], opts: { name?: string } = {}): string {
+    return this.node(layer, attrs, inputs, opts)[0];
+  }
+
+  output(...names: string[]): this {
+    for (const n of names) {
+      if (!this.#values.has(n)) throw new HubelError('graph', `graph output '${n}' does not exist (values: ${[...this.#values].join(', ')})`);
+      this.#outputs.push(n);
+    }
+    return this;
+  }
+
+  /** Infers all shapes (batch symbolic), creates and initializes parameters on `backend`. */
+  build(options: BuildOptions): Model {
+    if (this.#outputs.length === 0) throw new HubelError('graph', 'the graph has no outputs: call output(name) before build()');
+    const rng = new Rng(options.seed ?? 0);
+    const initial = options.initialValues instanceof Map ? options.initialValues : new Map(Object.entries(options.initialValues ?? {}));
+    // Infer at batch 1 and batch 2: dimensions that differ are the symbolic batch.
+    const shapes1 = this.#infer(1);
+    const shapes2 = this.#infer(2);
+    const valueInfo = new Map<string, ValueInfo>();
+    for (const [name, s1] of shapes1) {
+      const s2 = shapes2.get(name)!;
+      valueInfo.set(name, { name, shape: s1.map((d, i) => (d === s2[i] ? d : null)), dtype: 'float' });
+    }
+    for (const i of this.#inputs) valueInfo.set(i.name, i);
+    const used = new Set<string>();
+    const nodes: Node[] = this.#nodes.map((p) => {
+      const declared: Record<string, ParamSpec | undefined> = p.layer.params ? p.layer.params(p.attrs as never, p.inputs.map((i) => shapes1.get(i)!)) : {};
+      const specs: Record<string, ParamSpec> = {};
+      for (const [k, v] of Object.entries(declared)) if (v) specs[k] = v;
+      const params: Record<string, Tensor> = {};
+      for (const [pname, spec] of Object.entries(specs)) {
+        const key = `${p.name}.${pname}`;
+        const given = initial.get(key);
+        let values: ArrayLike<number>;
+        if (given) {
+          const n = spec.shape.reduce((a, b) => a * b, 1);
+          if (given.length !== n) throw new HubelError('shape', `initial value for ${key}: ${given.length} values given, shape ${fmtShape(spec.shape)} needs ${n}`);
+          values = given;
+          used.add(key);
+        } else {
+          values = initialize(spec.init, spec.shape, rng);
+        }
+        params[pname] = options.backend.tensor(values, spec.shape);
+      }
+      return { name: p.name, layer: p.layer, attrs: p.attrs, inputs: p.inputs, outputs: p.outputs, params, paramSpecs: specs };
+    });
+    for (const k of initial.keys()) if (!used.has(k)) throw new HubelError('graph', `initial value given for '${k}', which is not a parameter of this graph`);
+    return new Model({
+      backend: options.backend,
+      registry: this.registry,
+      inputs: this.#inputs,
+      outputs: this.#outputs,
+      nodes,
+      valueInfo,
+      metadata: options.metadata,
+      rng: rng.fork(),
+    });
+  }
+
+  #infer(batch: number): Map<string, Shape> {
+    const shapes = new Map<string, Shape>();
+    for (const i of this.#inputs) shapes.set(i.name, i.shape.map((d) => d ?? batch));
+    for (const p of this.#nodes) {
+      const where = `node '${p.name}' (${layerLabel(p.layer)})`;
+      const ins = p.inputs.map((i) => shapes.get(i)!);
+      let outs: Shape[];
+      try {
+        outs = p.layer.inferShapes(p.attrs as never, ins);
+      } catch (e) {
+        throw new HubelError('shape', `${where}: ${(e as Error).message} (input shapes: ${ins.map(fmtShape).join(', ')})`, { cause: e });
+      }
+      p.outputs.forEach((o, i) => shapes.set(o, outs[i]));
+    }
+    return shapes;
+  }
+
+  #autoName(layer: AnyLayer): string {
+    const base = layer.type.toLowerCase();
+    const n = (this.#counters.get(base) ?? 0) + 1;
+    this.#counters.set(base, n);
+    const taken = new Set(this.#nodes.map((x) => x.name));
+    return uniqueName(`${base}${n}`, taken);
+  }
+
+  #claim(name: string, where: string): void {
+    if (!name) throw new HubelError('graph', `${where}: value names must be non-empty`);
+    if (this.#values.has(name)) throw new HubelError('graph', `${where}: value '${name}' already exists`);
+    this.#values.add(name);
+  }
+}
+
+/** The common chain: each layer reads the previous layer's output. */
+export class Sequential {
+  readonly #g: GraphBuilder;
+  #last: string;
+
+  constructor(input: readonly (number | null)[], options: { registry?: Registry; inputName?: string } = {}) {
+    this.#g = new GraphBuilder(options);
+    this.#last = this.#g.input(options.inputName ?? 'input', input);
+  }
+
+  add<D extends AnyLayer>(layer: D, attrs?: AttrInputOf<D>, name?: string): this {
+    this.#last = this.#g.add(layer, attrs, this.#last, { name });
+    return this;
+  }
+
+  build(options: BuildOptions): Model {
+    this.#g.output(this.#last);
+    return this.#g.build(options);
+  }
+}

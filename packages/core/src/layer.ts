@@ -1,0 +1,138 @@
+import { HubelError } from './errors.js';
+import { resolveAttrs, type AttrInput, type AttrSchema, type AttrValue, type AttrValues } from './attrs.js';
+import type { InitSpec } from './init.js';
+import type { DType, Shape, Tensor } from './tensor.js';
+
+/** A learnable (or state) tensor a layer owns, e.g. Conv's W and B or batch norm's running mean. */
+export interface ParamSpec {
+  readonly shape: Shape;
+  readonly init: InitSpec;
+  /** False for state that the optimizer must not touch (batch norm's running statistics). Default true. */
+  readonly trainable?: boolean;
+}
+
+/** An ONNX attribute as written to a NodeProto (ints become INT/INTS, floats FLOAT/FLOATS). */
+export type OnnxAttrValue = number | readonly number[] | string | { readonly float: number } | { readonly floats: readonly number[] };
+
+/**
+ * How a layer maps to ONNX. The exporter reads only this, so a third-party layer exports
+ * without any change to `@hubel/io`.
+ */
+export interface OnnxMapping<A> {
+  /** Opset version (of the layer's domain, or of ai.onnx for standard ops) the mapping needs. */
+  readonly since: number;
+  /** ONNX op type; defaults to the layer's `type`. */
+  readonly opType?: string;
+  /**
+   * The ONNX attributes for given attribute values. Default: every attribute, camelCase names
+   * turned to snake_case (`kernelShape` → `kernel_shape`), floats written as FLOAT.
+   */
+  readonly attrs?: (a: A) => Record<string, OnnxAttrValue | undefined>;
+  /** Node input order after the data inputs: parameter names (default: declaration order). */
+  readonly params?: readonly string[];
+  /**
+   * For layers in a custom domain: the ONNX function body, in standard ops, that other engines
+   * run. Nodes read the function's formal inputs/outputs/attributes by name.
+   */
+  readonly functionBody?: (a: A) => OnnxFunctionBody;
+  /** Translates ONNX attributes back to ours for import; default: snake_case → camelCase of known attributes. */
+  readonly fromOnnx?: (onnxAttrs: Record<string, AttrValue>, paramShapes: readonly Shape[], inputShapes: readonly Shape[]) => Record<string, unknown>;
+}
+
+export interface OnnxFunctionNode {
+  readonly opType: string;
+  readonly domain?: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attrs?: Record<string, OnnxAttrValue | { readonly tensor: { readonly dims: readonly number[]; readonly floats?: readonly number[]; readonly int64s?: readonly number[] } }>;
+}
+
+export interface OnnxFunctionBody {
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly nodes: readonly OnnxFunctionNode[];
+  /** Extra standard opsets the body needs, e.g. { '': 18 }. */
+  readonly opsets?: Record<string, number>;
+}
+
+/** The parameter record a layer declares; optional keys are parameters that may be absent (a bias). */
+export type ParamRecord = { readonly [name: string]: ParamSpec | undefined };
+
+/** Kernel-side view: required parameters are tensors, optional ones may be undefined. */
+export type ParamTensors<PR> = { readonly [K in keyof PR]-?: {} extends Pick<PR, K> ? Tensor | undefined : Tensor };
+
+export interface LayerSpec<S extends AttrSchema, PR extends ParamRecord> {
+  /** '' for standard ONNX ops, 'ai.hubel' for Hubel's own. */
+  readonly domain: string;
+  /** ONNX op type when ONNX has the op; PascalCase otherwise. */
+  readonly type: string;
+  readonly doc?: string;
+  readonly attrs: S;
+  /** Names of the data inputs, e.g. ['X'] or ['X', 'T'] for a loss. */
+  readonly inputs?: readonly string[];
+  /** Input dtypes when not the float type, e.g. { 1: 'int32' } for class labels. */
+  readonly inputDTypes?: Readonly<Record<number, DType | 'float'>>;
+  /** Names of the outputs; default ['Y']. */
+  readonly outputs?: readonly string[];
+  /** Parameter specs for given attributes and input shapes (batch dimension included). */
+  readonly params?: (a: AttrValues<S>, inputShapes: readonly Shape[]) => PR;
+  /** Output shapes; throws an Error with a plain message on inconsistent shapes. */
+  readonly inferShapes: (a: AttrValues<S>, inputShapes: readonly Shape[]) => Shape[];
+  /** Cross-attribute checks; throws a plain message. */
+  readonly validate?: (a: AttrValues<S>) => void;
+  readonly onnx?: OnnxMapping<AttrValues<S>>;
+  /** Loss layers output a scalar to minimise; the trainer and gradient checker seed backward there. */
+  readonly role?: 'layer' | 'loss';
+}
+
+/** A layer definition: everything about a layer except its arithmetic, as data. */
+export interface LayerDefinition<S extends AttrSchema = AttrSchema, PR extends ParamRecord = ParamRecord> extends LayerSpec<S, PR> {
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  /** `domain::type`, the registry key. */
+  readonly key: string;
+  readonly role: 'layer' | 'loss';
+  /** Applies defaults and validates, with errors naming `where` (usually the node). */
+  resolve(given: AttrInput<S> | Record<string, unknown> | undefined, where?: string): AttrValues<S>;
+}
+
+export type AnyLayer = LayerDefinition<any, any>;
+export type AttrsOf<D> = D extends LayerDefinition<infer S, any> ? AttrValues<S> : never;
+export type AttrInputOf<D> = D extends LayerDefinition<infer S, any> ? AttrInput<S> : never;
+export type ParamRecordOf<D> = D extends LayerDefinition<any, infer PR> ? PR : never;
+/** Parameter names of a layer. */
+export type ParamsOf<D> = keyof ParamRecordOf<D> & string;
+
+/** Defines a layer. The returned object is frozen data keyed by `domain::type`. */
+export function defineLayer<S extends AttrSchema, PR extends ParamRecord = {}>(spec: LayerSpec<S, PR>): LayerDefinition<S, PR> {
+  const key = `${spec.domain}::${spec.type}`;
+  const def: LayerDefinition<S, PR> = {
+    ...spec,
+    inputs: spec.inputs ?? ['X'],
+    outputs: spec.outputs ?? ['Y'],
+    role: spec.role ?? 'layer',
+    key,
+    resolve(given, where = spec.type) {
+      const a = resolveAttrs(spec.attrs, given as Record<string, unknown> | undefined, where);
+      if (spec.validate) {
+        try {
+          spec.validate(a);
+        } catch (e) {
+          throw withWhere(e, where);
+        }
+      }
+      return a;
+    },
+  };
+  return Object.freeze(def);
+}
+
+function withWhere(e: unknown, where: string): HubelError {
+  if (e instanceof HubelError) return e;
+  return new HubelError('attribute', `${where}: ${(e as Error).message}`, { cause: e });
+}
+
+/** `layerLabel(def)` → `Conv` or `ai.hubel.Maxout`, for messages. */
+export function layerLabel(def: { domain: string; type: string }): string {
+  return def.domain ? `${def.domain}.${def.type}` : def.type;
+}
