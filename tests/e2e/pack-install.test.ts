@@ -12,6 +12,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(join(tmpdir(), 'hubel-pack-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+// pnpm 12 is a native binary; under `pnpm test` (or `npx pnpm@12.4.2 test`) npm_execpath points at it.
+const pnpm = process.env.npm_execpath?.includes('pnpm') ? process.env.npm_execpath : 'pnpm';
 const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false' } });
 
 const program = `
@@ -51,7 +53,7 @@ describe('installing only core, backend-cpu and layers-dense', () => {
     const pkgs = ['core', 'backend-cpu', 'layers-dense'];
     run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', ...pkgs.map((p) => join(root, 'packages', p))], root);
     const tarballs = pkgs.map((p) => {
-      const out = run('pnpm', ['pack', '--pack-destination', work], join(root, 'packages', p));
+      const out = run(pnpm, ['pack', '--pack-destination', work], join(root, 'packages', p));
       const name = out.trim().split('\n').pop()!.trim();
       return name.startsWith('/') ? name : join(work, name);
     });
