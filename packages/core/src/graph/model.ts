@@ -164,7 +164,9 @@ export class Model {
     const output = opts.output ?? this.outputs[0];
     const name = uniqueName('loss', new Set(this.nodes.map((n) => n.name)));
     const targetDType = opts.targetDType ?? (lossLayer.inputDTypes?.[1] as DType | 'float' | undefined) ?? 'float';
-    const target: ValueInfo = { name: 'target', shape: opts.targetShape ?? [null], dtype: targetDType };
+    // Default target: class labels [N] for int32 targets, the output's own shape for float ones.
+    const defaultShape = targetDType === 'int32' ? [null] : [...(this.valueInfo.get(output)?.shape ?? [null])];
+    const target: ValueInfo = { name: 'target', shape: opts.targetShape ?? defaultShape, dtype: targetDType };
     const node: Node = {
       name,
       layer: lossLayer,
