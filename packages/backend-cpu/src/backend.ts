@@ -14,7 +14,11 @@ import {
   type TypedArray,
 } from '@hubel/core';
 import { gemm, type F } from './blocks/gemm.js';
+import { col2im, im2col, type ConvGeometry } from './blocks/im2col.js';
+import { padSource, type PadMode } from './blocks/pad.js';
+import { transpose } from './blocks/transpose.js';
 import { sumAxes } from './blocks/reduce.js';
+import { scatterAdd, windowMax, windowPlan, windowSum, windowSumBackward, type WindowAxis, type WindowDivisor, type WindowPlan } from './blocks/window.js';
 
 export interface CpuBackendOptions {
   /** Float element type: 'float32' (default) or 'float64' for gradient checks. */
@@ -192,6 +196,8 @@ export interface GemmOptions {
   colBias?: Tensor;
   /** Added to every column of the result (length m): a conv's per-channel bias. */
   rowBias?: Tensor;
+  /** Batched over G row blocks of A and B (see CpuBlocks.gemm); default 1. */
+  groups?: number;
 }
 
 /**
@@ -199,28 +205,143 @@ export interface GemmOptions {
  * Every block returns a fresh tensor the caller owns.
  */
 export class CpuBlocks {
+  readonly #plans = new Map<string, WindowPlan>();
+
   constructor(private readonly be: CpuBackend) {}
 
-  /** op(A)·op(B) for 2-D tensors, plus optional row/column bias. */
+  /**
+   * op(A)·op(B) for 2-D tensors, plus optional row/column bias. With `groups` = G, A and B are
+   * each split into G equal blocks of rows (as stored, before any transpose) and the result
+   * stacks the G products op(A_g)·op(B_g) row-wise: a grouped convolution's three GEMMs.
+   */
   gemm(A: Tensor, B: Tensor, o: GemmOptions = {}): Tensor {
     if (A.shape.length !== 2 || B.shape.length !== 2) throw new HubelError('shape', `gemm: expected 2-D operands, found ${fmtShape(A.shape)} and ${fmtShape(B.shape)}`);
-    const [m, ka] = o.transA ? [A.shape[1], A.shape[0]] : A.shape;
-    const [kb, n] = o.transB ? [B.shape[1], B.shape[0]] : B.shape;
-    if (ka !== kb) throw new HubelError('shape', `gemm: inner dimensions differ: op(A) is ${m}×${ka}, op(B) is ${kb}×${n}`);
-    const out = this.be.alloc([m, n]);
-    const c = this.be.data(out);
-    gemm({ m, n, k: ka, a: this.be.data(A), b: this.be.data(B), c, transA: o.transA, transB: o.transB, alpha: o.alpha });
+    const groups = o.groups ?? 1;
+    if (!(Number.isInteger(groups) && groups >= 1) || A.shape[0] % groups !== 0 || B.shape[0] % groups !== 0) {
+      throw new HubelError('shape', `gemm: ${groups} groups do not split the rows of ${fmtShape(A.shape)} and ${fmtShape(B.shape)} evenly`);
+    }
+    const aRows = A.shape[0] / groups, bRows = B.shape[0] / groups;
+    const [m, ka] = o.transA ? [A.shape[1], aRows] : [aRows, A.shape[1]];
+    const [kb, n] = o.transB ? [B.shape[1], bRows] : [bRows, B.shape[1]];
+    if (ka !== kb) throw new HubelError('shape', `gemm: inner dimensions differ: op(A) is ${m}×${ka}, op(B) is ${kb}×${n}${groups > 1 ? ` (per group of ${groups})` : ''}`);
+    const out = this.be.alloc([groups * m, n]);
+    const c = this.be.data(out), a = this.be.data(A), b = this.be.data(B);
+    for (let g = 0; g < groups; g++) {
+      gemm({
+        m, n, k: ka, a, b, c, transA: o.transA, transB: o.transB, alpha: o.alpha,
+        aOffset: g * aRows * A.shape[1], lda: A.shape[1], bOffset: g * bRows * B.shape[1], ldb: B.shape[1], cOffset: g * m * n,
+      });
+    }
+    const rows = groups * m;
     if (o.colBias) {
-      const b = this.be.data(o.colBias);
-      if (b.length !== n) throw new HubelError('shape', `gemm: column bias has ${b.length} values, ${n} expected`);
-      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) c[i * n + j] += b[j];
+      const bias = this.be.data(o.colBias);
+      if (bias.length !== n) throw new HubelError('shape', `gemm: column bias has ${bias.length} values, ${n} expected`);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) c[i * n + j] += bias[j];
     }
     if (o.rowBias) {
-      const b = this.be.data(o.rowBias);
-      if (b.length !== m) throw new HubelError('shape', `gemm: row bias has ${b.length} values, ${m} expected`);
-      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) c[i * n + j] += b[i];
+      const bias = this.be.data(o.rowBias);
+      if (bias.length !== rows) throw new HubelError('shape', `gemm: row bias has ${bias.length} values, ${rows} expected`);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) c[i * n + j] += bias[i];
     }
     return out;
+  }
+
+  /**
+   * Unfolds x ([N, C, H, W], or [N, C, W] for 1-D with geometry H = 1) into a fresh
+   * [C·kH·kW, N·outH·outW] column matrix: column n·outH·outW + l holds image n's window l.
+   * Memory: C·kH·kW·N·outH·outW scalars.
+   */
+  im2col(x: Tensor, g: ConvGeometry): Tensor {
+    const n = this.#images(x, g, 'im2col');
+    const l = g.outH * g.outW;
+    const cols = this.be.alloc([g.channels * g.kernelH * g.kernelW, n * l]);
+    const xs = this.be.data(x), cs = this.be.data(cols);
+    for (let i = 0; i < n; i++) im2col(xs, i * g.channels * g.inH * g.inW, g, cs, i * l, n * l);
+    return cols;
+  }
+
+  /** Adjoint of im2col: folds [C·kH·kW, N·outH·outW] columns into a fresh tensor of `xShape`, summing overlaps. */
+  col2im(cols: Tensor, g: ConvGeometry, xShape: Shape): Tensor {
+    const dx = this.be.zeros(xShape);
+    const n = this.#images(dx, g, 'col2im');
+    const l = g.outH * g.outW;
+    if (cols.shape.length !== 2 || cols.shape[0] !== g.channels * g.kernelH * g.kernelW || cols.shape[1] !== n * l) {
+      throw new HubelError('shape', `col2im: columns ${fmtShape(cols.shape)} do not match ${fmtShape(xShape)} with a ${g.kernelH}×${g.kernelW} kernel and ${g.outH}×${g.outW} outputs`);
+    }
+    const cs = this.be.data(cols), ds = this.be.data(dx);
+    for (let i = 0; i < n; i++) col2im(cs, i * l, n * l, g, ds, i * g.channels * g.inH * g.inW);
+    return dx;
+  }
+
+  /**
+   * Axis permutation: x is read as `view` (default its own shape, same size) and the fresh
+   * result has shape[a] = view[perm[a]], labelled `outShape` when given (same size again).
+   */
+  transpose(x: Tensor, perm: readonly number[], view: Shape = x.shape, outShape?: Shape): Tensor {
+    const rank = view.length;
+    if (perm.length !== rank || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
+      throw new HubelError('shape', `transpose: [${perm.join(', ')}] is not a permutation of the axes of ${fmtShape(view)}`);
+    }
+    const permuted = perm.map((p) => view[p]);
+    if (sizeOf(view) !== x.size || (outShape && sizeOf(outShape) !== x.size)) {
+      throw new HubelError('shape', `transpose: cannot read ${fmtShape(x.shape)} as ${fmtShape(view)}${outShape ? ` or write it as ${fmtShape(outShape)}` : ''}`);
+    }
+    const out = this.be.alloc(outShape ?? permuted, x.dtype);
+    transpose(this.be.data(x), view, perm, this.be.data(out));
+    return out;
+  }
+
+  /**
+   * ONNX Pad: a fresh tensor padded by pads = [begins…, ends…] (one pair per axis, ≥ 0), filled
+   * with `value` ('constant'), mirrored without repeating the border ('reflect', pads ≤ size − 1)
+   * or with the border repeated ('edge').
+   */
+  pad(x: Tensor, pads: readonly number[], mode: PadMode, value = 0): Tensor {
+    const map = this.#padMap(x.shape, pads, mode, 'pad');
+    const rank = x.shape.length;
+    const out = this.be.alloc(x.shape.map((d, a) => d + pads[a] + pads[a + rank]));
+    const xs = this.be.data(x), o = this.be.data(out);
+    for (let i = 0; i < map.length; i++) {
+      const s = map[i];
+      o[i] = s < 0 ? value : xs[s];
+    }
+    return out;
+  }
+
+  /** ∂/∂x of pad: a fresh tensor of `xShape` where each dy element is added to the input element it was copied from. */
+  padBackward(dy: Tensor, xShape: Shape, pads: readonly number[], mode: PadMode): Tensor {
+    const map = this.#padMap(xShape, pads, mode, 'padBackward');
+    if (map.length !== dy.size) throw new HubelError('shape', `padBackward: dy ${fmtShape(dy.shape)} is not ${fmtShape(xShape)} padded by [${pads.join(', ')}]`);
+    const dx = this.be.zeros(xShape);
+    const d = this.be.data(dy), o = this.be.data(dx);
+    for (let i = 0; i < map.length; i++) {
+      const s = map[i];
+      if (s >= 0) o[s] += d[i];
+    }
+    return dx;
+  }
+
+  #padMap(shape: Shape, pads: readonly number[], mode: PadMode, op: string): Int32Array {
+    const rank = shape.length;
+    if (pads.length !== 2 * rank || pads.some((p) => !(Number.isInteger(p) && p >= 0))) {
+      throw new HubelError('shape', `${op}: expected ${2 * rank} non-negative pads for ${fmtShape(shape)}, found [${pads.join(', ')}]`);
+    }
+    if (mode === 'reflect') {
+      shape.forEach((d, a) => {
+        if (pads[a] > d - 1 || pads[a + rank] > d - 1) throw new HubelError('shape', `${op}: reflect padding of axis ${a} by ${pads[a]}/${pads[a + rank]} needs a size above both, found ${d} in ${fmtShape(shape)}`);
+      });
+    }
+    if (mode === 'edge' && shape.some((d, a) => d === 0 && pads[a] + pads[a + rank] > 0)) throw new HubelError('shape', `${op}: edge padding of an empty axis in ${fmtShape(shape)}`);
+    return padSource(shape, pads, mode);
+  }
+
+  #images(x: Tensor, g: ConvGeometry, op: string): number {
+    const per = g.channels * g.inH * g.inW;
+    const n = x.shape[0];
+    if (x.shape.length < 3 || x.size !== n * per) {
+      throw new HubelError('shape', `${op}: ${fmtShape(x.shape)} is not N images of ${g.channels}×${g.inH}×${g.inW}`);
+    }
+    return n;
   }
 
   /** Sums over `axes`; the result drops those axes unless `keepDims`. */
@@ -258,5 +379,68 @@ export class CpuBlocks {
     const o = this.be.data(out), xs = this.be.data(x), ys = this.be.data(y);
     for (let i = 0; i < o.length; i++) o[i] = xs[i] * ys[i];
     return out;
+  }
+
+  /**
+   * Window tables for 1 or 2 spatial axes (see blocks/window.ts), cached by geometry so a
+   * training loop builds them once. The returned plan is shared: treat it as read-only.
+   */
+  windowPlan(axes: readonly WindowAxis[]): WindowPlan {
+    const key = axes.map((a) => `${a.inSize},${a.outSize},${a.kernel},${a.stride},${a.dilation},${a.padBegin},${a.padEnd}`).join(';');
+    let plan = this.#plans.get(key);
+    if (!plan) {
+      plan = windowPlan(axes);
+      if (this.#plans.size >= 64) this.#plans.delete(this.#plans.keys().next().value!);
+      this.#plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  /**
+   * Max over each window of every [..., H, W] plane of x (planes = x.size / (H·W)). Returns y of
+   * `outShape` and `argmax` (int32, same shape): the flat index into x of each window's first
+   * maximum in row-major window order. The caller owns both.
+   */
+  windowMax(x: Tensor, plan: WindowPlan, outShape: Shape): { y: Tensor; argmax: Tensor } {
+    const planes = this.#planes(x, plan, outShape, 'windowMax');
+    const y = this.be.alloc(outShape);
+    const argmax = this.be.alloc(outShape, 'int32');
+    windowMax(this.be.data(x), planes, plan, this.be.data(y), this.be.ints(argmax));
+    return { y, argmax };
+  }
+
+  /** Sum over each window of every plane of x, divided per `divisor` (sum, or average over image / padded taps). */
+  windowSum(x: Tensor, plan: WindowPlan, divisor: WindowDivisor, outShape: Shape): Tensor {
+    const planes = this.#planes(x, plan, outShape, 'windowSum');
+    const y = this.be.alloc(outShape);
+    windowSum(this.be.data(x), planes, plan, divisor, this.be.data(y));
+    return y;
+  }
+
+  /** ∂/∂x of windowSum: each dy[o] / divisor(o) added to every tap of window o; a fresh tensor of `xShape`. */
+  windowSumBackward(dy: Tensor, plan: WindowPlan, divisor: WindowDivisor, xShape: Shape): Tensor {
+    const dx = this.be.alloc(xShape);
+    const planes = this.#planes(dx, plan, dy.shape, 'windowSumBackward');
+    windowSumBackward(this.be.data(dy), planes, plan, divisor, this.be.data(dx));
+    return dx;
+  }
+
+  /** dx of `shape`, zero except dx[index[i]] += dy[i] (index: int32, as many elements as dy). */
+  scatterAdd(dy: Tensor, index: Tensor, shape: Shape): Tensor {
+    if (index.size !== dy.size) throw new HubelError('shape', `scatterAdd: ${index.size} indices for ${fmtShape(dy.shape)} gradients`);
+    const dx = this.be.alloc(shape);
+    scatterAdd(this.be.data(dy), this.be.ints(index), this.be.data(dx));
+    return dx;
+  }
+
+  #planes(x: Tensor, plan: WindowPlan, outShape: Shape, op: string): number {
+    const planes = x.size / plan.inPlane;
+    if (!Number.isInteger(planes) || sizeOf(outShape) !== planes * plan.outPlane) {
+      throw new HubelError(
+        'shape',
+        `${op}: ${fmtShape(x.shape)} is not a whole number of ${plan.rows.inSize}×${plan.cols.inSize} planes with ${plan.rows.outSize}×${plan.cols.outSize} outputs each, as ${fmtShape(outShape)} requires`,
+      );
+    }
+    return planes;
   }
 }

@@ -8,6 +8,11 @@ import { CpuBackend, type CpuBackendOptions } from './backend.js';
 export { CpuBackend, CpuBlocks, type CpuBackendOptions, type GemmOptions } from './backend.js';
 export { gemm, type GemmArgs, type F as FloatArray } from './blocks/gemm.js';
 export { sumAxes, sumMiddle } from './blocks/reduce.js';
+export { im2col, col2im, type ConvGeometry } from './blocks/im2col.js';
+export { transpose } from './blocks/transpose.js';
+export { padSource, type PadMode } from './blocks/pad.js';
+export { setGemmThreads, gemmThreads } from './blocks/gemm-threads.js';
+export { windowTable, windowPlan, windowMax, windowSum, windowSumBackward, scatterAdd, type WindowAxis, type WindowTable, type WindowPlan, type WindowDivisor } from './blocks/window.js';
 
 declare module '@hubel/core' {
   interface BackendTypes {

@@ -1,1 +1,26 @@
-export {};
+/**
+ * @hubel/layers-norm: BatchNormalization (with `BatchNormFinalizer`, the exact test-time
+ * statistics pass), LRN, LocalContrastNorm. Register with `registry.use(normLayers)`.
+ */
+import { definePlugin } from '@hubel/core';
+import { batchNormCases } from './batch-norm/cases.js';
+import { batchNormCpu } from './batch-norm/cpu.js';
+import { BatchNormalization } from './batch-norm/definition.js';
+import { localContrastNormCases } from './local-contrast-norm/cases.js';
+import { localContrastNormCpu } from './local-contrast-norm/cpu.js';
+import { LocalContrastNorm } from './local-contrast-norm/definition.js';
+import { lrnCases } from './lrn/cases.js';
+import { lrnCpu } from './lrn/cpu.js';
+import { LRN } from './lrn/definition.js';
+
+export { BatchNormalization } from './batch-norm/definition.js';
+export { BatchNormFinalizer, type BatchNormFinalizerOptions, type FinalizedStats } from './batch-norm/finalizer.js';
+export { LRN } from './lrn/definition.js';
+export { LocalContrastNorm } from './local-contrast-norm/definition.js';
+
+export const normLayers = definePlugin({
+  name: '@hubel/layers-norm',
+  layers: [BatchNormalization, LRN, LocalContrastNorm],
+  kernels: [batchNormCpu, lrnCpu, localContrastNormCpu],
+  cases: [...batchNormCases, ...lrnCases, ...localContrastNormCases],
+});

@@ -1,0 +1,175 @@
+/**
+ * The blocked GEMM loop nest (BLIS/GotoBLAS order: NC panel of B → KC slice → MC block of A →
+ * 4×4 micro-tiles) and its packing and micro-kernel. Worker threads run this same code:
+ * gemm-threads.ts sends the functions' source text, so they reference nothing but their
+ * arguments, globals and each other (no imports, no module constants).
+ */
+import type { F } from './gemm.js';
+
+/** Packing buffer sizes gemmBlocked needs: pa MC·KC, pb KC·NC, acc 4·4 (MC = 128, KC = 256, NC = 1024). */
+export const PACK_A_SIZE = 128 * 256;
+export const PACK_B_SIZE = 256 * 1024;
+
+/** Packing buffers for one thread. */
+export interface GemmScratch {
+  readonly pa: Float64Array;
+  readonly pb: Float64Array;
+  readonly acc: Float64Array;
+}
+
+/** C += α·op(A)·op(B) with caller-supplied packing buffers (pa: MC·KC, pb: KC·NC, acc: 16). */
+export function gemmBlocked(
+  m: number, n: number, k: number,
+  a: F, aOff: number, lda: number, transA: boolean,
+  b: F, bOff: number, ldb: number, transB: boolean,
+  c: F, cOff: number, ldc: number, alpha: number,
+  pa: Float64Array, pb: Float64Array, acc: Float64Array,
+): void {
+  const kcMax = 256, mcMax = 128, ncMax = 1024; // KC, MC, NC: PACK_A_SIZE and PACK_B_SIZE above
+  for (let j0 = 0; j0 < n; j0 += ncMax) {
+    const nc = Math.min(ncMax, n - j0);
+    for (let p0 = 0; p0 < k; p0 += kcMax) {
+      const kc = Math.min(kcMax, k - p0);
+      gemmPackB(b, bOff, ldb, transB, p0, kc, j0, nc, pb);
+      for (let i0 = 0; i0 < m; i0 += mcMax) {
+        const mc = Math.min(mcMax, m - i0);
+        gemmPackA(a, aOff, lda, transA, i0, mc, p0, kc, alpha, pa);
+        for (let jr = 0; jr < nc; jr += 4) {
+          const nr = Math.min(4, nc - jr);
+          for (let ir = 0; ir < mc; ir += 4) {
+            const mr = Math.min(4, mc - ir);
+            gemmKernel4x4(pa, ir * kc, pb, jr * kc, kc, acc);
+            gemmStoreTile(acc, c, cOff + (i0 + ir) * ldc + j0 + jr, ldc, mr, nr);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Packs α·op(A)[i0:i0+mc, p0:p0+kc] as 4-row micro-panels pa[(ir·kc + p)·4 + r], zero-filled past mc. */
+export function gemmPackA(a: F, aOff: number, lda: number, transA: boolean, i0: number, mc: number, p0: number, kc: number, alpha: number, pa: Float64Array): void {
+  for (let ir = 0; ir < mc; ir += 4) {
+    const base = ir * kc;
+    for (let r = 0; r < 4; r++) {
+      const i = ir + r;
+      if (i >= mc) {
+        for (let p = 0; p < kc; p++) pa[base + p * 4 + r] = 0;
+      } else if (!transA) {
+        const src = aOff + (i0 + i) * lda + p0;
+        for (let p = 0; p < kc; p++) pa[base + p * 4 + r] = alpha * a[src + p];
+      } else {
+        const src = aOff + p0 * lda + i0 + i;
+        for (let p = 0; p < kc; p++) pa[base + p * 4 + r] = alpha * a[src + p * lda];
+      }
+    }
+  }
+}
+
+/** Packs op(B)[p0:p0+kc, j0:j0+nc] as 4-column micro-panels pb[(jr·kc + p)·4 + s], zero-filled past nc. */
+export function gemmPackB(b: F, bOff: number, ldb: number, transB: boolean, p0: number, kc: number, j0: number, nc: number, pb: Float64Array): void {
+  for (let jr = 0; jr < nc; jr += 4) {
+    const base = jr * kc;
+    const w = Math.min(4, nc - jr);
+    if (!transB) {
+      for (let p = 0; p < kc; p++) {
+        const src = bOff + (p0 + p) * ldb + j0 + jr;
+        const dst = base + p * 4;
+        if (w === 4) {
+          pb[dst] = b[src];
+          pb[dst + 1] = b[src + 1];
+          pb[dst + 2] = b[src + 2];
+          pb[dst + 3] = b[src + 3];
+        } else {
+          for (let s = 0; s < 4; s++) pb[dst + s] = s < w ? b[src + s] : 0;
+        }
+      }
+    } else {
+      for (let s = 0; s < 4; s++) {
+        if (s >= w) {
+          for (let p = 0; p < kc; p++) pb[base + p * 4 + s] = 0;
+        } else {
+          const src = bOff + (j0 + jr + s) * ldb + p0;
+          for (let p = 0; p < kc; p++) pb[base + p * 4 + s] = b[src + p];
+        }
+      }
+    }
+  }
+}
+
+/**
+ * acc[r·4 + s] = Σ_p pa[ai + 4p + r] · pb[bi + 4p + s]: the register-tiled inner loop. The 16
+ * sums live in locals (V8 keeps most in registers); each step loads 4 values of A once and
+ * each value of B once for 16 multiply-adds.
+ */
+export function gemmKernel4x4(pa: Float64Array, ai: number, pb: Float64Array, bi: number, kc: number, acc: Float64Array): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let p = 0; p < kc; p++) {
+    const a0 = pa[ai], a1 = pa[ai + 1], a2 = pa[ai + 2], a3 = pa[ai + 3];
+    let bv = pb[bi];
+    c00 += a0 * bv; c10 += a1 * bv; c20 += a2 * bv; c30 += a3 * bv;
+    bv = pb[bi + 1];
+    c01 += a0 * bv; c11 += a1 * bv; c21 += a2 * bv; c31 += a3 * bv;
+    bv = pb[bi + 2];
+    c02 += a0 * bv; c12 += a1 * bv; c22 += a2 * bv; c32 += a3 * bv;
+    bv = pb[bi + 3];
+    c03 += a0 * bv; c13 += a1 * bv; c23 += a2 * bv; c33 += a3 * bv;
+    ai += 4;
+    bi += 4;
+  }
+  acc[0] = c00; acc[1] = c01; acc[2] = c02; acc[3] = c03;
+  acc[4] = c10; acc[5] = c11; acc[6] = c12; acc[7] = c13;
+  acc[8] = c20; acc[9] = c21; acc[10] = c22; acc[11] = c23;
+  acc[12] = c30; acc[13] = c31; acc[14] = c32; acc[15] = c33;
+}
+
+/** Adds the mr×nr corner of a 4×4 tile into C at ci (row stride ldc). */
+export function gemmStoreTile(acc: Float64Array, c: F, ci: number, ldc: number, mr: number, nr: number): void {
+  if (mr === 4 && nr === 4) {
+    for (let r = 0; r < 16; r += 4, ci += ldc) {
+      c[ci] += acc[r];
+      c[ci + 1] += acc[r + 1];
+      c[ci + 2] += acc[r + 2];
+      c[ci + 3] += acc[r + 3];
+    }
+    return;
+  }
+  for (let r = 0; r < mr; r++, ci += ldc) for (let s = 0; s < nr; s++) c[ci + s] += acc[r * 4 + s];
+}
+
+/**
+ * A worker thread's loop (gemm-threads.ts): sleep until the job slot says posted, pick up new
+ * shared buffers from the port, run gemmBlocked on the posted strip, report done or failed.
+ * `wtm` is node:worker_threads; states: 0 idle, 1 posted, 2 done, 3 failed.
+ */
+export function gemmWorkerMain(wtm: typeof import('node:worker_threads')): void {
+  const { ctl, job, index, port } = wtm.workerData as { ctl: Int32Array; job: Float64Array; index: number; port: import('node:worker_threads').MessagePort };
+  const pa = new Float64Array(128 * 256), pb = new Float64Array(256 * 1024), acc = new Float64Array(16);
+  let bufs: { sa: SharedArrayBuffer; sb: SharedArrayBuffer; sc: SharedArrayBuffer } | undefined;
+  const j = index * 16;
+  Atomics.store(ctl, index, 2);
+  Atomics.notify(ctl, index);
+  for (;;) {
+    const state = Atomics.load(ctl, index);
+    if (state !== 1) {
+      Atomics.wait(ctl, index, state);
+      continue;
+    }
+    try {
+      for (let msg = wtm.receiveMessageOnPort(port); msg; msg = wtm.receiveMessageOnPort(port)) bufs = msg.message;
+      const f64 = job[j + 15] === 1;
+      const { sa, sb, sc } = bufs!;
+      const a = f64 ? new Float64Array(sa) : new Float32Array(sa);
+      const b = f64 ? new Float64Array(sb) : new Float32Array(sb);
+      const c = f64 ? new Float64Array(sc) : new Float32Array(sc);
+      gemmBlocked(job[j], job[j + 1], job[j + 2], a, job[j + 3], job[j + 4], job[j + 5] === 1, b, job[j + 6], job[j + 7], job[j + 8] === 1, c, job[j + 9], job[j + 10], job[j + 11], pa, pb, acc);
+      Atomics.store(ctl, index, 2);
+    } catch {
+      Atomics.store(ctl, index, 3);
+    }
+    Atomics.notify(ctl, index);
+  }
+}

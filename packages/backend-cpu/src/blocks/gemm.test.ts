@@ -1,0 +1,89 @@
+import { gemm, gemmThreads, setGemmThreads } from '@hubel/backend-cpu';
+import { Rng } from '@hubel/core';
+import { availableParallelism } from 'node:os';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/** Plain triple loop on float64: C = α·op(A)·op(B) + β·C0, A and B stored with leading dimensions lda/ldb. */
+function reference(o: { m: number; n: number; k: number; a: ArrayLike<number>; b: ArrayLike<number>; c0: ArrayLike<number>; lda: number; ldb: number; ldc: number; aOff: number; bOff: number; cOff: number; transA: boolean; transB: boolean; alpha: number; beta: number }) {
+  const c = Float64Array.from(o.c0);
+  for (let i = 0; i < o.m; i++)
+    for (let j = 0; j < o.n; j++) {
+      let s = 0;
+      for (let p = 0; p < o.k; p++) {
+        const av = o.transA ? o.a[o.aOff + p * o.lda + i] : o.a[o.aOff + i * o.lda + p];
+        const bv = o.transB ? o.b[o.bOff + j * o.ldb + p] : o.b[o.bOff + p * o.ldb + j];
+        s += av * bv;
+      }
+      const at = o.cOff + i * o.ldc + j;
+      c[at] = o.alpha * s + (o.beta === 0 ? 0 : o.beta * c[at]);
+    }
+  return c;
+}
+
+function check(m: number, n: number, k: number, o: { transA?: boolean; transB?: boolean; alpha?: number; beta?: number; pad?: number; dtype?: 'float32' | 'float64'; seed: number }) {
+  const r = new Rng(o.seed);
+  const transA = o.transA ?? false, transB = o.transB ?? false, alpha = o.alpha ?? 1, beta = o.beta ?? 0, pad = o.pad ?? 0;
+  const lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad;
+  const aOff = pad, bOff = 2 * pad, cOff = 3 * pad;
+  const T = o.dtype === 'float32' ? Float32Array : Float64Array;
+  const a = T.from({ length: aOff + (transA ? k : m) * lda }, () => r.normal());
+  const b = T.from({ length: bOff + (transB ? n : k) * ldb }, () => r.normal());
+  const c = T.from({ length: cOff + m * ldc }, () => r.normal());
+  const ref = reference({ m, n, k, a, b, c0: c, lda, ldb, ldc, aOff, bOff, cOff, transA, transB, alpha, beta });
+  gemm({ m, n, k, a, b, c, lda, ldb, ldc, aOffset: aOff, bOffset: bOff, cOffset: cOff, transA, transB, alpha, beta });
+  // Summation-order error ≤ k·u·Σ|terms| (u = 2⁻⁵³ float64, 2⁻²⁴ float32 storage of C). Here k ≤ 300 and
+  // Σ|terms| ≤ ~k·E|ab| ≈ 0.64k ≈ 200 for N(0,1) entries: float64 ≲ 300·1.1e-16·200 ≈ 7e-12, float32 ≲ 129·6e-8·85 ≈ 7e-4.
+  const tol = o.dtype === 'float32' ? 2e-3 : 1e-10;
+  let worst = 0;
+  for (let i = 0; i < c.length; i++) worst = Math.max(worst, Math.abs(c[i] - ref[i]));
+  expect(worst, `m=${m} n=${n} k=${k} ${JSON.stringify(o)}`).toBeLessThan(tol);
+  // Entries outside the m×n window of C (its padding) are untouched.
+  for (let i = 0; i < m; i++) for (let j = n; j < ldc; j++) expect(c[cOff + i * ldc + j]).toBe(ref[cOff + i * ldc + j]);
+}
+
+describe('gemm against a plain triple loop', () => {
+  afterAll(() => setGemmThreads(Math.max(1, Math.min(4, availableParallelism()))));
+  for (const transA of [false, true])
+    for (const transB of [false, true])
+      it(`transA=${transA} transB=${transB}, sizes not multiples of the 4×4 tile or cache blocks, α=0.7 β=−1.3, strided with offsets`, () => {
+        for (const [m, n, k] of [[1, 1, 1], [5, 7, 3], [13, 9, 300], [130, 6, 257], [3, 1030, 17]]) {
+          check(m, n, k, { transA, transB, alpha: 0.7, beta: -1.3, pad: 3, seed: m * 1000 + n + k });
+        }
+      });
+  it('β = 0 overwrites C even when it holds NaN; k = 0 gives β·C', () => {
+    const c = new Float64Array(4).fill(NaN);
+    gemm({ m: 2, n: 2, k: 3, a: Float64Array.of(1, 2, 3, 4, 5, 6), b: Float64Array.of(1, 0, 0, 1, 1, 1), c });
+    expect(Array.from(c)).toEqual([1 + 3, 2 + 3, 4 + 6, 5 + 6]);
+    const c2 = Float64Array.of(1, 2);
+    gemm({ m: 1, n: 2, k: 0, a: new Float64Array(0), b: new Float64Array(0), c: c2, beta: 2 });
+    expect(Array.from(c2)).toEqual([2, 4]);
+  });
+  it('float32 inputs and output', () => check(37, 45, 129, { dtype: 'float32', alpha: 1.5, beta: 0.5, seed: 5 }));
+  it('large products on several threads give bitwise the same C as one thread (float32 and float64)', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const [transA, transB] of [[false, false], [true, true]]) {
+        const [m, n, k] = [70, 301, 250]; // 5.3M multiply-adds: above the threading threshold
+        const r = new Rng(9);
+        const T = dtype === 'float32' ? Float32Array : Float64Array;
+        const a = T.from({ length: m * k }, () => r.normal()), b = T.from({ length: k * n }, () => r.normal());
+        const c0 = T.from({ length: m * n }, () => r.normal());
+        const results = [1, 2, 3].map((threads) => {
+          setGemmThreads(threads);
+          const c = T.from(c0);
+          gemm({ m, n, k, a, b, c, transA, transB, beta: 0.5 });
+          return { threads: gemmThreads(), c };
+        });
+        expect(results[1].threads, 'workers started').toBe(2);
+        expect(Array.from(results[1].c)).toEqual(Array.from(results[0].c));
+        expect(Array.from(results[2].c)).toEqual(Array.from(results[0].c));
+        const ref = reference({ m, n, k, a, b, c0, lda: transA ? m : k, ldb: transB ? k : n, ldc: n, aOff: 0, bOff: 0, cOff: 0, transA, transB, alpha: 1, beta: 0.5 });
+        // The bound above with k = 250, Σ|terms| ≈ 160: float32 ≲ 250·6e-8·160 ≈ 2.4e-3, float64 ≈ 4e-12.
+        const tol = dtype === 'float32' ? 5e-3 : 1e-10;
+        expect(Math.max(...Array.from(results[0].c, (v, i) => Math.abs(v - ref[i])))).toBeLessThan(tol);
+      }
+    }
+  });
+  it('rejects a non-positive thread count', () => {
+    expect(() => setGemmThreads(0)).toThrowError(/setGemmThreads: expected a positive integer, found 0/);
+  });
+});

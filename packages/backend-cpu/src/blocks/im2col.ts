@@ -1,0 +1,87 @@
+/**
+ * im2col / col2im: unfold every (padded, strided, dilated) kernel window of an image into a
+ * column, so a convolution becomes one GEMM (Caffe's scheme). Row (c, i, j) of the column
+ * matrix holds x[c, oh·sH − padTop + i·dH, ow·sW − padLeft + j·dW] for every output (oh, ow),
+ * zero where that falls in the padding. col2im is its adjoint: it adds each column entry back
+ * into the input position it came from (several, where windows overlap). 1-D is the H = 1 case.
+ */
+import type { F } from './gemm.js';
+
+/** Geometry of a 2-D convolution window over one image (1-D: inH = outH = kernelH = 1, no H padding). */
+export interface ConvGeometry {
+  readonly channels: number;
+  readonly inH: number;
+  readonly inW: number;
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+  readonly padTop: number;
+  readonly padLeft: number;
+  readonly outH: number;
+  readonly outW: number;
+}
+
+/** The outputs ow whose tap at input offset `shift` + ow·stride lands inside [0, size): [lo, hi). */
+function validRange(shift: number, stride: number, size: number, outSize: number): [number, number] {
+  const lo = Math.min(outSize, Math.max(0, Math.ceil(-shift / stride)));
+  const hi = Math.min(outSize, Math.floor((size - 1 - shift) / stride) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
+/**
+ * Unfolds one image x[xOff ..] ([C, inH, inW]) into cols: row r = (c·kH + i)·kW + j starts at
+ * colsOff + r·ldCols and holds outH·outW entries. Every entry is written (padding as 0).
+ */
+export function im2col(x: F, xOff: number, g: ConvGeometry, cols: F, colsOff: number, ldCols: number): void {
+  const { channels, inH, inW, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW } = g;
+  let row = 0;
+  for (let c = 0; c < channels; c++) {
+    const plane = xOff + c * inH * inW;
+    for (let i = 0; i < kernelH; i++) {
+      const shiftH = i * dilationH - padTop;
+      for (let j = 0; j < kernelW; j++, row++) {
+        const shiftW = j * dilationW - padLeft;
+        const [lo, hi] = validRange(shiftW, strideW, inW, outW);
+        let dst = colsOff + row * ldCols;
+        for (let oh = 0; oh < outH; oh++, dst += outW) {
+          const ih = oh * strideH + shiftH;
+          if (ih < 0 || ih >= inH) {
+            cols.fill(0, dst, dst + outW);
+            continue;
+          }
+          if (lo > 0) cols.fill(0, dst, dst + lo);
+          const src = plane + ih * inW + shiftW;
+          if (strideW === 1) cols.set(x.subarray(src + lo, src + hi), dst + lo);
+          else for (let ow = lo; ow < hi; ow++) cols[dst + ow] = x[src + ow * strideW];
+          if (hi < outW) cols.fill(0, dst + hi, dst + outW);
+        }
+      }
+    }
+  }
+}
+
+/** Adjoint of im2col: dx[xOff ..] += every column entry at the input position it was read from (padding dropped). */
+export function col2im(cols: F, colsOff: number, ldCols: number, g: ConvGeometry, dx: F, xOff: number): void {
+  const { channels, inH, inW, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW } = g;
+  let row = 0;
+  for (let c = 0; c < channels; c++) {
+    const plane = xOff + c * inH * inW;
+    for (let i = 0; i < kernelH; i++) {
+      const shiftH = i * dilationH - padTop;
+      for (let j = 0; j < kernelW; j++, row++) {
+        const shiftW = j * dilationW - padLeft;
+        const [lo, hi] = validRange(shiftW, strideW, inW, outW);
+        let src = colsOff + row * ldCols;
+        for (let oh = 0; oh < outH; oh++, src += outW) {
+          const ih = oh * strideH + shiftH;
+          if (ih < 0 || ih >= inH) continue;
+          const dst = plane + ih * inW + shiftW;
+          for (let ow = lo; ow < hi; ow++) dx[dst + ow * strideW] += cols[src + ow];
+        }
+      }
+    }
+  }
+}

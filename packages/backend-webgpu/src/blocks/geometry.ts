@@ -1,0 +1,55 @@
+// Sliding-window geometry shared by im2col/col2im and the window block: 1-D windows are 2-D
+// windows with height 1, so every caller speaks in two dimensions.
+import { HubelError } from '@hubel/core';
+
+/** A 1-D or 2-D window with ONNX's conventions: pads are [begins…, ends…]. */
+export interface WindowGeometry {
+  readonly kernelShape: readonly number[];
+  readonly strides?: readonly number[];
+  readonly pads?: readonly number[];
+  readonly dilations?: readonly number[];
+}
+
+/** The 2-D form: [height, width] pairs, pads as top, left, bottom, right. */
+export interface Window2d {
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly pt: number;
+  readonly pl: number;
+  readonly pb: number;
+  readonly pr: number;
+  readonly dh: number;
+  readonly dw: number;
+}
+
+export function window2d(g: WindowGeometry, what: string): Window2d {
+  const r = g.kernelShape.length;
+  if (r !== 1 && r !== 2) throw new HubelError('shape', `${what}: 1-D or 2-D windows only, found a rank-${r} kernel`);
+  const s = g.strides ?? Array(r).fill(1);
+  const p = g.pads ?? Array(2 * r).fill(0);
+  const d = g.dilations ?? Array(r).fill(1);
+  if (s.length !== r || p.length !== 2 * r || d.length !== r) {
+    throw new HubelError('shape', `${what}: kernelShape has ${r} dims but strides/pads/dilations have ${s.length}/${p.length}/${d.length} (expected ${r}/${2 * r}/${r})`);
+  }
+  return r === 2
+    ? { kh: g.kernelShape[0], kw: g.kernelShape[1], sh: s[0], sw: s[1], pt: p[0], pl: p[1], pb: p[2], pr: p[3], dh: d[0], dw: d[1] }
+    : { kh: 1, kw: g.kernelShape[0], sh: 1, sw: s[0], pt: 0, pl: p[0], pb: 0, pr: p[1], dh: 1, dw: d[0] };
+}
+
+/** Output extent of a window over `size` (floor mode, or ceil mode when asked). */
+export function outExtent(size: number, k: number, s: number, padBegin: number, padEnd: number, d: number, ceil = false): number {
+  const span = size + padBegin + padEnd - d * (k - 1) - 1;
+  const o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+  return o;
+}
+
+/** The window's uniform fields, in the order the WGSL of im2col/window declares them. */
+export function windowUniforms(w: Window2d): number[] {
+  return [w.kh, w.kw, w.sh, w.sw, w.pt, w.pl, w.dh, w.dw];
+}
+
+export const WINDOW_UNIFORMS = [
+  ['kh', 'u32'], ['kw', 'u32'], ['sh', 'u32'], ['sw', 'u32'], ['pt', 'u32'], ['pl', 'u32'], ['dh', 'u32'], ['dw', 'u32'],
+] as const;

@@ -1,0 +1,194 @@
+// Window iteration for pooling and local normalizations, on x viewed as [outer, H, W, inner]:
+//   y[o, oy, ox, i] = ⊕ over ky < kh, kx < kw of x[o, oy·sh − pt + ky·dh, ox·sw − pl + kx·dw, i]
+// with ⊕ ∈ {max (and its argmax), avg, sum, sumsq}. Pooling over NCHW is outer = N·C, inner = 1;
+// a cross-channel window (LRN) is outer = N, H = C, W = 1, inner = H·W with a kh × 1 window.
+// The backward pass is a gather: each x element sums dy over the windows that contain it
+// (only the window whose argmax it is, for max), so no atomics are needed.
+import { HubelError, fmtShape, type Tensor } from '@hubel/core';
+import type { WebGpuBackend } from '../backend.js';
+import { LINEAR_INDEX, grid, read, write, type Program } from '../program.js';
+import { WINDOW_UNIFORMS, outExtent, windowUniforms, type Window2d } from './geometry.js';
+
+export type WindowOp = 'max' | 'avg' | 'sum' | 'sumsq';
+
+/** x viewed as [outer, h, w, inner] with a 2-D window over (h, w). */
+export interface WindowView {
+  readonly outer: number;
+  readonly h: number;
+  readonly w: number;
+  readonly inner: number;
+  readonly window: Window2d;
+  /** Output extents in ceil mode (pooling's ceil_mode); default floor. */
+  readonly ceil?: boolean;
+  /** avg only: divide by the whole window including padding (default false: valid positions only). */
+  readonly countIncludePad?: boolean;
+  /** Output extents when the caller has resolved them (ONNX ceil mode drops a window that starts in the end padding). */
+  readonly outH?: number;
+  readonly outW?: number;
+}
+
+/** One spatial axis of a window as layer packages resolve it (ONNX semantics, auto_pad applied). */
+export interface WindowAxis {
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly dilation: number;
+  readonly padBegin: number;
+  readonly padEnd: number;
+}
+
+/**
+ * The view of x [outer, (H,) W, inner] for one or two resolved axes (1-D: H = 1), with the
+ * axes' own output sizes.
+ */
+export function windowView(outer: number, axes: readonly WindowAxis[], inner = 1, countIncludePad = false): WindowView {
+  if (axes.length !== 1 && axes.length !== 2) throw new HubelError('shape', `window: 1 or 2 axes, found ${axes.length}`);
+  const one: WindowAxis = { inSize: 1, outSize: 1, kernel: 1, stride: 1, dilation: 1, padBegin: 0, padEnd: 0 };
+  const [a, b] = axes.length === 2 ? axes : [one, axes[0]];
+  return {
+    outer, h: a.inSize, w: b.inSize, inner, countIncludePad, outH: a.outSize, outW: b.outSize,
+    window: { kh: a.kernel, kw: b.kernel, sh: a.stride, sw: b.stride, pt: a.padBegin, pl: b.padBegin, pb: a.padEnd, pr: b.padEnd, dh: a.dilation, dw: b.dilation },
+  };
+}
+
+const VIEW_UNIFORMS = [['total', 'u32'], ['h', 'u32'], ['w', 'u32'], ['inner', 'u32'], ['oh', 'u32'], ['ow', 'u32'], ['hEnd', 'i32'], ['wEnd', 'i32'], ['includePad', 'u32'], ...WINDOW_UNIFORMS] as const;
+
+// Window start and the number of positions counted by avg: valid ones, or with countIncludePad
+// those within the padded extent [−pt, h + pb) (ONNX never counts positions past that, which
+// only ceil mode creates).
+const WINDOW_HELPERS = /* wgsl */ `
+fn windowCount(oy: u32, ox: u32) -> f32 {
+  var cnt = 0u;
+  for (var ky = 0u; ky < u.kh; ky++) {
+    let y = i32(oy * u.sh + ky * u.dh) - i32(u.pt);
+    let lo = select(0, -i32(u.pt), u.includePad == 1u);
+    let hi = select(i32(u.h), u.hEnd, u.includePad == 1u);
+    if (y < lo || y >= hi) { continue; }
+    for (var kx = 0u; kx < u.kw; kx++) {
+      let x = i32(ox * u.sw + kx * u.dw) - i32(u.pl);
+      let lo2 = select(0, -i32(u.pl), u.includePad == 1u);
+      let hi2 = select(i32(u.w), u.wEnd, u.includePad == 1u);
+      if (x >= lo2 && x < hi2) { cnt++; }
+    }
+  }
+  return f32(max(cnt, 1u));
+}
+`;
+
+function forwardProgram(op: WindowOp): Program {
+  const init = op === 'max' ? '-3.402823e38' : '0.0';
+  const update =
+    op === 'max' ? 'if (v > acc) { acc = v; arg = i32(y) * i32(u.w) + x; }'
+    : op === 'sumsq' ? 'acc += v * v;'
+    : 'acc += v;';
+  return {
+    name: `window.${op}`,
+    key: `window|${op}`,
+    uniforms: [...VIEW_UNIFORMS],
+    storage: [read('src'), write('dst'), ...(op === 'max' ? [write('argmax', 'i32')] : [])],
+    body: () => /* wgsl */ `${LINEAR_INDEX}${WINDOW_HELPERS}
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linearIndex(gid, nwg);
+  if (i >= u.total) { return; }
+  let inn = i % u.inner;
+  let ox = (i / u.inner) % u.ow;
+  let oy = (i / (u.inner * u.ow)) % u.oh;
+  let o = i / (u.inner * u.ow * u.oh);
+  var acc = ${init};
+  var arg = -1;
+  for (var ky = 0u; ky < u.kh; ky++) {
+    let y = i32(oy * u.sh + ky * u.dh) - i32(u.pt);
+    if (y < 0 || y >= i32(u.h)) { continue; }
+    for (var kx = 0u; kx < u.kw; kx++) {
+      let x = i32(ox * u.sw + kx * u.dw) - i32(u.pl);
+      if (x < 0 || x >= i32(u.w)) { continue; }
+      let v = src[((o * u.h + u32(y)) * u.w + u32(x)) * u.inner + inn];
+      ${update}
+    }
+  }
+  ${op === 'avg' ? 'acc = acc / windowCount(oy, ox);' : ''}
+  dst[i] = acc;
+  ${op === 'max' ? 'argmax[i] = arg;' : '_ = arg;'}
+}
+`,
+  };
+}
+
+function backwardProgram(op: WindowOp): Program {
+  const take = op === 'max' ? 'if (argmax[j] == i32(yy) * i32(u.w) + i32(xx)) { acc += dy[j]; }' : op === 'avg' ? 'acc += dy[j] / windowCount(oy, ox);' : 'acc += dy[j];';
+  return {
+    name: `window.${op}.backward`,
+    key: `window-backward|${op}`,
+    uniforms: [...VIEW_UNIFORMS],
+    storage: [read('dy'), ...(op === 'max' ? [read('argmax', 'i32')] : []), write('dx')],
+    body: () => /* wgsl */ `${LINEAR_INDEX}${WINDOW_HELPERS}
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linearIndex(gid, nwg);
+  if (i >= u.total) { return; }
+  let inn = i % u.inner;
+  let xx = (i / u.inner) % u.w;
+  let yy = (i / (u.inner * u.w)) % u.h;
+  let o = i / (u.inner * u.w * u.h);
+  var acc = 0.0;
+  for (var ky = 0u; ky < u.kh; ky++) {
+    let ty = i32(yy + u.pt) - i32(ky * u.dh);
+    if (ty < 0 || ty % i32(u.sh) != 0) { continue; }
+    let oy = u32(ty) / u.sh;
+    if (oy >= u.oh) { continue; }
+    for (var kx = 0u; kx < u.kw; kx++) {
+      let tx = i32(xx + u.pl) - i32(kx * u.dw);
+      if (tx < 0 || tx % i32(u.sw) != 0) { continue; }
+      let ox = u32(tx) / u.sw;
+      if (ox >= u.ow) { continue; }
+      let j = ((o * u.oh + oy) * u.ow + ox) * u.inner + inn;
+      ${take}
+    }
+  }
+  dx[i] = acc;
+}
+`,
+  };
+}
+
+function extents(v: WindowView): { oh: number; ow: number; uniforms: (total: number) => number[] } {
+  const w = v.window;
+  const oh = v.outH ?? outExtent(v.h, w.kh, w.sh, w.pt, w.pb, w.dh, v.ceil);
+  const ow = v.outW ?? outExtent(v.w, w.kw, w.sw, w.pl, w.pr, w.dw, v.ceil);
+  if (oh < 1 || ow < 1) throw new HubelError('shape', `window: a ${w.kh}×${w.kw} window does not fit a ${v.h}×${v.w} input`);
+  return { oh, ow, uniforms: (total) => [total, v.h, v.w, v.inner, oh, ow, v.h + w.pb, v.w + w.pr, v.countIncludePad ? 1 : 0, ...windowUniforms(w)] };
+}
+
+/**
+ * Window reduction of x (viewed as `view`): fresh y [outer, oh, ow, inner] reshaped to
+ * `outShape` (default that 4-D shape), and for 'max' the int32 argmax (position y·W + x in
+ * the window's plane) that `windowBackward` needs.
+ */
+export function windowForward(be: WebGpuBackend, x: Tensor, view: WindowView, op: WindowOp, outShape?: readonly number[]): { y: Tensor; argmax?: Tensor } {
+  if (x.size !== view.outer * view.h * view.w * view.inner) throw new HubelError('shape', `window.${op}: x ${fmtShape(x.shape)} is not [${view.outer}, ${view.h}, ${view.w}, ${view.inner}]`);
+  const e = extents(view);
+  const shape = outShape ?? [view.outer, e.oh, e.ow, view.inner];
+  const total = view.outer * e.oh * e.ow * view.inner;
+  if (shape.reduce((p, d) => p * d, 1) !== total) throw new HubelError('shape', `window.${op}: output shape ${fmtShape(shape)} does not hold ${total} values`);
+  const y = be.alloc(shape);
+  const argmax = op === 'max' ? be.alloc(shape, 'int32') : undefined;
+  be.run(forwardProgram(op), argmax ? [x, y, argmax] : [x, y], e.uniforms(total), grid(total));
+  return { y, argmax };
+}
+
+/**
+ * Adjoint of `windowForward` for max, avg and sum (for sumsq, pass the sum adjoint and multiply
+ * by 2x): dx of shape `xShape` with dx[p] = Σ over windows containing p of dy (avg: divided by
+ * the window's count; max: only where p is the argmax). A fresh tensor.
+ */
+export function windowBackward(be: WebGpuBackend, dy: Tensor, view: WindowView, op: Exclude<WindowOp, 'sumsq'>, xShape: readonly number[], argmax?: Tensor): Tensor {
+  const e = extents(view);
+  if (dy.size !== view.outer * e.oh * e.ow * view.inner) throw new HubelError('shape', `window.${op}.backward: dy ${fmtShape(dy.shape)} does not match the window's output`);
+  if (op === 'max' && !argmax) throw new HubelError('backend', 'window.max.backward needs the argmax from the forward pass');
+  const total = view.outer * view.h * view.w * view.inner;
+  const dx = be.alloc(xShape);
+  be.run(backwardProgram(op), op === 'max' ? [dy, argmax!, dx] : [dy, dx], e.uniforms(total), grid(total));
+  return dx;
+}

@@ -1,0 +1,126 @@
+/**
+ * ONNX window geometry for MaxPool, AveragePool and SumPool: the shared attributes, their
+ * cross-checks and shape inference (output sizes, auto_pad). Pure shape arithmetic, so layer
+ * definitions run it without any backend; kernels hand the result to the backend's window block.
+ */
+import type { WindowAxis } from '@hubel/backend-cpu';
+import { attr, fmtShape, type OnnxAttrValue, type Shape } from '@hubel/core';
+
+export const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
+export type AutoPad = (typeof AUTO_PADS)[number];
+
+/** Attribute specs every window layer declares (ONNX names in camelCase; 1 or 2 spatial axes). */
+export const windowAttrs = {
+  kernelShape: attr.ints({ minLength: 1, maxLength: 2, min: 1, doc: 'window size per spatial axis (1-D or 2-D)' }),
+  strides: attr.ints({ optional: true, min: 1, doc: 'step per spatial axis; default 1' }),
+  pads: attr.ints({ optional: true, min: 0, doc: 'ONNX order: begins of every axis, then ends; default 0' }),
+  autoPad: attr.string({ oneOf: AUTO_PADS, default: 'NOTSET', doc: 'SAME_UPPER/SAME_LOWER pad to ceil(in / stride) outputs; VALID pads nothing' }),
+};
+export const dilationsAttr = attr.ints({ optional: true, min: 1, doc: 'spacing between window taps per spatial axis; default 1' });
+export const ceilModeAttr = attr.bool({ default: false, doc: 'round the output size up; a last window starting in the end padding is dropped' });
+
+/** The resolved attributes the geometry reads (absent ones take ONNX's defaults). */
+export interface WindowAttrs {
+  readonly kernelShape: readonly number[];
+  readonly strides?: readonly number[];
+  readonly pads?: readonly number[];
+  readonly dilations?: readonly number[];
+  readonly autoPad: AutoPad;
+  readonly ceilMode?: boolean;
+}
+
+/** Cross-attribute checks (for `validate`): list lengths agree with kernelShape; auto_pad excludes pads. */
+export function validateWindowAttrs(a: WindowAttrs): void {
+  const r = a.kernelShape.length;
+  const check = (name: string, v: readonly number[] | undefined, want: number, what: string) => {
+    if (v !== undefined && v.length !== want) {
+      throw new Error(`attribute '${name}': expected ${want} values (${what} for kernelShape ${fmtShape(a.kernelShape)}), found ${v.length} (${fmtShape(v)})`);
+    }
+  };
+  check('strides', a.strides, r, 'one per spatial axis');
+  check('dilations', a.dilations, r, 'one per spatial axis');
+  check('pads', a.pads, 2 * r, 'begins then ends');
+  if (a.autoPad !== 'NOTSET' && a.pads !== undefined && a.pads.some((p) => p !== 0)) {
+    throw new Error(`attribute 'pads' ${fmtShape(a.pads)} cannot be combined with autoPad '${a.autoPad}' (ONNX: explicit pads need autoPad 'NOTSET')`);
+  }
+  if (a.autoPad !== 'NOTSET' && a.ceilMode) {
+    // ONNX's reference implementation rejects the pair and runtimes disagree on its meaning.
+    throw new Error(`attribute 'ceilMode' cannot be combined with autoPad '${a.autoPad}' (ONNX defines ceil_mode for explicit pads only)`);
+  }
+}
+
+/**
+ * Per-axis geometry of a window layer on input shape x = [N, C, ...spatial]: resolves auto_pad,
+ * computes ONNX output sizes and rejects windows that do not fit. Throws a plain Error naming the
+ * attribute and the numbers (the graph adds the node and the input shapes).
+ *
+ * Output size (explicit pads, extent e = (k − 1)·d + 1): floor((in + pb + pe − e) / s) + 1, or with
+ * ceilMode the ceiling, minus one when the last window would start at or past in + pb (entirely
+ * in the end padding), as ONNX and PyTorch do. SAME_*: ceil(in / s) outputs and total padding
+ * max(0, (out − 1)·s + e − in), the odd unit at the end (UPPER) or the beginning (LOWER); ceilMode
+ * must be off (validateWindowAttrs). VALID: no padding, floor((in − e) / s) + 1.
+ */
+export function windowAxes(a: WindowAttrs, x: Shape): WindowAxis[] {
+  const r = a.kernelShape.length;
+  if (x.length !== r + 2) {
+    throw new Error(`expected a ${r + 2}-D input [N, C${r === 2 ? ', H, W' : ', L'}] for kernelShape ${fmtShape(a.kernelShape)}, found rank ${x.length}`);
+  }
+  return a.kernelShape.map((k, i) => {
+    const inSize = x[i + 2];
+    const stride = a.strides?.[i] ?? 1;
+    const dilation = a.dilations?.[i] ?? 1;
+    const extent = (k - 1) * dilation + 1;
+    const axisName = `spatial axis ${i} (input dim ${i + 2})`;
+    let padBegin = a.pads?.[i] ?? 0;
+    let padEnd = a.pads?.[i + r] ?? 0;
+    let outSize: number;
+    if (a.autoPad === 'SAME_UPPER' || a.autoPad === 'SAME_LOWER') {
+      outSize = Math.ceil(inSize / stride);
+      const total = Math.max(0, (outSize - 1) * stride + extent - inSize);
+      const half = Math.floor(total / 2);
+      [padBegin, padEnd] = a.autoPad === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
+    } else {
+      if (a.autoPad === 'VALID') padBegin = padEnd = 0;
+      const span = inSize + padBegin + padEnd - extent;
+      if (span < 0) {
+        throw new Error(
+          `attribute 'kernelShape' ${fmtShape(a.kernelShape)}: window extent ${extent} along ${axisName} is larger than the padded input ` +
+            `${inSize} + ${padBegin} + ${padEnd} = ${inSize + padBegin + padEnd}`,
+        );
+      }
+      const ceil = a.ceilMode === true;
+      outSize = (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
+      if (ceil && (outSize - 1) * stride >= inSize + padBegin) outSize--;
+    }
+    // Every window must see at least one input element: an all-padding window has no maximum
+    // and no defined average without padding (ONNX Runtime also rejects pads >= kernel).
+    for (let o = 0; o < outSize; o++) {
+      const start = o * stride - padBegin;
+      const j0 = start < 0 ? Math.ceil(-start / dilation) : 0;
+      const j1 = Math.min(k - 1, Math.floor((inSize - 1 - start) / dilation));
+      if (j1 < j0) {
+        throw new Error(
+          `attribute 'pads' ${fmtShape(a.pads ?? [])}: the window of output ${o} along ${axisName} (size ${inSize}, padding [${padBegin}, ${padEnd}], ` +
+            `kernel ${k}, stride ${stride}, dilation ${dilation}) lies entirely in the padding`,
+        );
+      }
+    }
+    return { inSize, outSize, kernel: k, stride, dilation, padBegin, padEnd };
+  });
+}
+
+/** [N, C, ...output sizes] for the axes of `windowAxes`. */
+export function windowOutputShape(x: Shape, axes: readonly WindowAxis[]): Shape {
+  return [x[0], x[1], ...axes.map((ax) => ax.outSize)];
+}
+
+/** ONNX attributes of the window geometry (auto_pad written only when set, explicit pads only without it). */
+export function onnxWindowAttrs(a: WindowAttrs): Record<string, OnnxAttrValue | undefined> {
+  const r = a.kernelShape.length;
+  return {
+    kernel_shape: a.kernelShape,
+    strides: a.strides ?? new Array<number>(r).fill(1),
+    auto_pad: a.autoPad === 'NOTSET' ? undefined : a.autoPad,
+    pads: a.autoPad === 'NOTSET' ? (a.pads ?? new Array<number>(2 * r).fill(0)) : undefined,
+  };
+}
