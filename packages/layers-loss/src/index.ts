@@ -5,9 +5,11 @@
 import { definePlugin } from '@hubel/core';
 import { euclideanLossCases } from './euclidean-loss/cases.js';
 import { euclideanLossCpu } from './euclidean-loss/cpu.js';
+import { euclideanLossWebGpu } from './euclidean-loss/webgpu.js';
 import { EuclideanLoss } from './euclidean-loss/definition.js';
 import { softmaxCrossEntropyCases } from './softmax-cross-entropy/cases.js';
 import { softmaxCrossEntropyCpu } from './softmax-cross-entropy/cpu.js';
+import { softmaxCrossEntropyWebGpu } from './softmax-cross-entropy/webgpu.js';
 import { SoftmaxCrossEntropy } from './softmax-cross-entropy/definition.js';
 
 export { EuclideanLoss } from './euclidean-loss/definition.js';
@@ -17,6 +19,6 @@ export { SoftmaxCrossEntropy } from './softmax-cross-entropy/definition.js';
 export const lossLayers = definePlugin({
   name: '@hubel/layers-loss',
   layers: [EuclideanLoss, SoftmaxCrossEntropy],
-  kernels: [euclideanLossCpu, softmaxCrossEntropyCpu],
+  kernels: [euclideanLossCpu, softmaxCrossEntropyCpu, euclideanLossWebGpu, softmaxCrossEntropyWebGpu],
   cases: [...euclideanLossCases, ...softmaxCrossEntropyCases],
 });

@@ -5,12 +5,15 @@
 import { definePlugin } from '@hubel/core';
 import { batchNormCases } from './batch-norm/cases.js';
 import { batchNormCpu } from './batch-norm/cpu.js';
+import { batchNormWebGpu } from './batch-norm/webgpu.js';
 import { BatchNormalization } from './batch-norm/definition.js';
 import { localContrastNormCases } from './local-contrast-norm/cases.js';
 import { localContrastNormCpu } from './local-contrast-norm/cpu.js';
+import { localContrastNormWebGpu } from './local-contrast-norm/webgpu.js';
 import { LocalContrastNorm } from './local-contrast-norm/definition.js';
 import { lrnCases } from './lrn/cases.js';
 import { lrnCpu } from './lrn/cpu.js';
+import { lrnWebGpu } from './lrn/webgpu.js';
 import { LRN } from './lrn/definition.js';
 
 export { BatchNormalization } from './batch-norm/definition.js';
@@ -21,6 +24,6 @@ export { LocalContrastNorm } from './local-contrast-norm/definition.js';
 export const normLayers = definePlugin({
   name: '@hubel/layers-norm',
   layers: [BatchNormalization, LRN, LocalContrastNorm],
-  kernels: [batchNormCpu, lrnCpu, localContrastNormCpu],
+  kernels: [batchNormCpu, lrnCpu, localContrastNormCpu, batchNormWebGpu, lrnWebGpu, localContrastNormWebGpu],
   cases: [...batchNormCases, ...lrnCases, ...localContrastNormCases],
 });

@@ -1,1 +1,46 @@
-export {};
+/**
+ * @hubel/layers-tensor: the structural ops real exported models contain, with CPU forward and
+ * backward: Add, Sub, Mul, Div, Pow, Max, Min (numpy broadcasting), Exp, Log, Neg, Abs, Sqrt, Identity,
+ * Clip, ReduceSum, ReduceMean, ReduceMax, MatMul, Reshape, Transpose, Concat, LogSoftmax and
+ * Constant. Register with `registry.use(tensorLayers)`.
+ */
+import { definePlugin } from '@hubel/core';
+import { Add, Div, Max, Min, Mul, Pow, Sub } from './elementwise/binary.js';
+import { addCpu, divCpu, maxCpu, minCpu, mulCpu, powCpu, subCpu } from './elementwise/binary-cpu.js';
+import { elementwiseCases } from './elementwise/cases.js';
+import { Abs, Clip, Exp, Identity, Log, Neg, Sqrt } from './elementwise/unary.js';
+import { absCpu, clipCpu, expCpu, identityCpu, logCpu, negCpu, sqrtCpu } from './elementwise/unary-cpu.js';
+import { logSoftmaxCases } from './log-softmax/cases.js';
+import { logSoftmaxCpu } from './log-softmax/cpu.js';
+import { LogSoftmax } from './log-softmax/definition.js';
+import { matmulCases } from './matmul/cases.js';
+import { matmulCpu } from './matmul/cpu.js';
+import { MatMul } from './matmul/definition.js';
+import { reduceCases } from './reduce/cases.js';
+import { reduceMaxCpu, reduceMeanCpu, reduceSumCpu } from './reduce/cpu.js';
+import { ReduceMax, ReduceMean, ReduceSum } from './reduce/definition.js';
+import { shapeCases } from './shape/cases.js';
+import { concatCpu, constantCpu, reshapeCpu, transposeCpu } from './shape/cpu.js';
+import { Concat, Constant, Reshape, Transpose } from './shape/definition.js';
+
+export { Add, Sub, Mul, Div, Pow, Max, Min, type BinaryOp } from './elementwise/binary.js';
+export { Exp, Log, Neg, Abs, Sqrt, Identity, Clip, type UnaryOp } from './elementwise/unary.js';
+export { ReduceSum, ReduceMean, ReduceMax, type ReduceOp } from './reduce/definition.js';
+export { MatMul } from './matmul/definition.js';
+export { Reshape, Transpose, Concat, Constant } from './shape/definition.js';
+export { LogSoftmax } from './log-softmax/definition.js';
+export { broadcastShapes, broadcastIndex, scatterAdd, gather } from './broadcast.js';
+export { withIo, type TensorIoExtension } from './onnx-io.js';
+
+/** The plugin: the structural layers, their CPU kernels and their test cases. */
+export const tensorLayers = definePlugin({
+  name: '@hubel/layers-tensor',
+  layers: [Add, Sub, Mul, Div, Pow, Max, Min, Exp, Log, Neg, Abs, Sqrt, Identity, Clip, ReduceSum, ReduceMean, ReduceMax, MatMul, Reshape, Transpose, Concat, Constant, LogSoftmax],
+  kernels: [
+    addCpu, subCpu, mulCpu, divCpu, powCpu, maxCpu, minCpu,
+    expCpu, logCpu, negCpu, absCpu, sqrtCpu, identityCpu, clipCpu,
+    reduceSumCpu, reduceMeanCpu, reduceMaxCpu,
+    matmulCpu, reshapeCpu, transposeCpu, concatCpu, constantCpu, logSoftmaxCpu,
+  ],
+  cases: [...elementwiseCases, ...reduceCases, ...shapeCases, ...matmulCases, ...logSoftmaxCases],
+});

@@ -306,6 +306,9 @@ export class Trainer {
       this.#history.push(stats);
       this.#epoch = epoch + 1;
       this.#batchInEpoch = 0;
+      // The next epoch's order is drawn from the stream as it stands now: a checkpoint taken
+      // between epochs must resume from here, not from the start of the epoch just finished.
+      this.#epochStartShuffle = this.#shuffleRng.getState();
       this.#partial = { loss: 0, lossN: 0, errors: 0, errorN: 0 };
       await this.hooks.epochEnd.promise(stats);
       if (this.#stopRequest) stopReason = this.#stopRequest;

@@ -5,7 +5,12 @@ export const softmaxCrossEntropyCases = defineCases(SoftmaxCrossEntropy, [
   { name: 'single sample [1, 6]', inputs: [[1, 6], { shape: [1], values: { labels: 6 } }] },
   { name: 'mean over batch 5 [5, 4]', inputs: [[5, 4], { shape: [5], values: { labels: 4 } }] },
   { name: 'sum, batch 3 [3, 7]', attrs: { reduction: 'sum' }, inputs: [[3, 7], { shape: [3], values: { labels: 7 } }] },
-  { name: 'label smoothing 0.1, batch 4 [4, 5]', attrs: { labelSmoothing: 0.1 }, inputs: [[4, 5], { shape: [4], values: { labels: 5 } }] },
+  {
+    name: 'label smoothing 0.1, batch 4 [4, 5]',
+    attrs: { labelSmoothing: 0.1 },
+    inputs: [[4, 5], { shape: [4], values: { labels: 5 } }],
+    skipSuites: { onnx: 'ONNX SoftmaxCrossEntropyLoss has no label smoothing; export refuses it' },
+  },
   {
     name: 'ignoreIndex 0, batch 6 [6, 3]',
     attrs: { ignoreIndex: 0 },
@@ -15,5 +20,6 @@ export const softmaxCrossEntropyCases = defineCases(SoftmaxCrossEntropy, [
     name: 'per pixel [2, 3, 4, 4] with labels [2, 4, 4], smoothing 0.2',
     attrs: { labelSmoothing: 0.2 },
     inputs: [[2, 3, 4, 4], { shape: [2, 4, 4], values: { labels: 3 } }],
+    skipSuites: { onnx: 'ONNX SoftmaxCrossEntropyLoss has no label smoothing; export refuses it' },
   },
 ]);

@@ -1,0 +1,175 @@
+import { HubelError, fmtShape, layerLabel, type Backend, type Model, type Registry } from '@hubel/core';
+import { attributeValue } from '../attributes.js';
+import { decodeModel, type OnnxModelProto, type OnnxNodeProto, type OnnxTensorProto } from '../proto/messages.js';
+import { DataType, dataTypeName, readTensor, type HostTensor } from '../tensor-data.js';
+import { ADAPTERS } from './adapters.js';
+import { ImportContext } from './context.js';
+import { UnsupportedOnnxError, opLabel } from './errors.js';
+import { importWithLayer } from './generic.js';
+import { checkAndSort, inlineFunctions, nodeLabel } from './graph-check.js';
+
+export interface ImportOptions {
+  /** Where the layers (and their kernels for `backend`) are registered. */
+  readonly registry: Registry;
+  /** Backend the model's parameters are created on. */
+  readonly backend: Backend;
+  /** Name used in error messages (a file path); default 'ONNX model'. */
+  readonly file?: string;
+  /** Seed for the model's stochastic stream (dropout). Default 0. */
+  readonly seed?: number;
+  /**
+   * Values for graph inputs that feed parameters or attribute-inputs (a weight, Reshape's
+   * shape, Clip's bounds given as graph inputs, as ONNX's node tests do): those uses are folded
+   * as constants. A bound input used as data stays a graph input and must still be fed.
+   */
+  readonly inputValues?: Readonly<Record<string, OnnxTensorProto | HostTensor>>;
+  /** Shapes for graph inputs with symbolic dimensions other than the first (batch) one. */
+  readonly inputShapes?: Readonly<Record<string, readonly (number | null)[]>>;
+}
+
+const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16]);
+const INDEX_TYPES = new Set<number>([DataType.INT64, DataType.INT32]);
+
+/** How io can import an op: the Constant node itself, an adapter, or a registered layer. */
+function canImport(ctx: ImportContext, n: OnnxNodeProto): boolean {
+  if (n.domain === '' && n.opType === 'Constant') return true;
+  if (ctx.layerFor(n.domain, n.opType)) return true;
+  const adapter = ADAPTERS[`${n.domain}::${n.opType}`];
+  return !!adapter && adapter.available((t) => !!ctx.layerFor('', t));
+}
+
+/**
+ * The ONNX ops (`domain::opType`, '' for ai.onnx) that `importOnnx` can import with this
+ * registry: every registered layer's op, the adapters whose layers are all registered, Constant.
+ */
+export function importableOps(registry: Registry): Set<string> {
+  const ctx = new ImportContext(registry, new Map(), '', []);
+  const out = new Set<string>(['::Constant']);
+  for (const l of registry.layers) if (l.onnx) out.add(`${l.domain}::${l.onnx.opType ?? l.type}`);
+  for (const [k, a] of Object.entries(ADAPTERS)) if (a.available((t) => !!ctx.layerFor('', t))) out.add(k);
+  return out;
+}
+
+/**
+ * Reads a `.onnx` file into a Hubel model on `options.backend`, for inference or fine-tuning:
+ * initializers feeding parameters become the parameters' values (trainable as the layer
+ * declares), other initializers become trainable Constant nodes, Constant nodes and constant
+ * inputs of attribute-like inputs (Reshape's shape) fold into attributes.
+ *
+ * Each node maps through the registered layer whose `onnx.opType` (or type) matches, with
+ * attributes from the layer's `fromOnnx` or snake_case → camelCase; a few ops with wider ONNX
+ * forms go through io's adapters (Gemm, Softmax before opset 13); calls of model-local
+ * functions without a layer are inlined.
+ *
+ * Throws HubelError: 'format' for bytes that are not a valid model, 'graph' for invalid graphs
+ * (cycles, values defined twice, missing initializers), 'attribute'/'shape' for bad node
+ * contents, and UnsupportedOnnxError listing every unsupported op type at once.
+ */
+export function importOnnx(bytes: Uint8Array, options: ImportOptions): Model {
+  const file = options.file ?? 'ONNX model';
+  return importModelProto(decodeModel(bytes, file), options);
+}
+
+/** `importOnnx` for an already decoded model. */
+export function importModelProto(proto: OnnxModelProto, options: ImportOptions): Model {
+  const file = options.file ?? 'ONNX model';
+  const graph = proto.graph;
+  const opsets = new Map<string, number>();
+  for (const o of proto.opsets) opsets.set(o.domain, Math.max(opsets.get(o.domain) ?? 0, o.version));
+  // IR 1–2 models carry no opset_import and mean ai.onnx opset 1.
+  if (!opsets.has('')) opsets.set('', 1);
+
+  const allNames = new Set<string>([...graph.inputs.map((i) => i.name), ...graph.initializers.map((t) => t.name)]);
+  for (const n of graph.nodes) for (const o of n.outputs) allNames.add(o);
+  const ctx = new ImportContext(options.registry, opsets, file, allNames);
+
+  const nodes = checkAndSort(graph, inlineFunctions(graph.nodes, proto.functions, (n) => canImport(ctx, n), file), file);
+  const unsupported = [...new Set(nodes.filter((n) => !canImport(ctx, n)).map((n) => opLabel(n.domain, n.opType)))];
+  if (unsupported.length) {
+    throw new UnsupportedOnnxError(
+      `${file}: unsupported ONNX operator(s): ${unsupported.join(', ')} (registered layers: ${options.registry.layers.map(layerLabel).sort().join(', ') || 'none'})`,
+      unsupported,
+    );
+  }
+
+  // Constants: initializers (weights), then bound graph inputs; graph inputs are declared here.
+  const initNames = new Set<string>();
+  for (const t of graph.initializers) {
+    ctx.addConstant(t.name, readTensor(t, `${file}: initializer '${t.name}'`), 'initializer');
+    initNames.add(t.name);
+  }
+  const pendingInputs = new Map<string, () => { shape: (number | null)[]; dtype: 'float' | 'int32' }>();
+  for (const i of graph.inputs) {
+    const bound = options.inputValues?.[i.name];
+    if (initNames.has(i.name) && !bound) continue; // an input with a default value: we use the default
+    const where = `${file}: graph input '${i.name}'`;
+    if (i.kind !== 'tensor') throw new UnsupportedOnnxError(`${where} is a ${i.kind}, not a tensor; Hubel graphs take tensors`, [`${i.kind} inputs`]);
+    const et = i.elemType ?? 0;
+    if (!FLOAT_TYPES.has(et) && !INDEX_TYPES.has(et)) {
+      throw new UnsupportedOnnxError(`${where} has element type ${dataTypeName(et)}; Hubel computes on float tensors (and int32 class labels)`, [`${dataTypeName(et)} tensors`]);
+    }
+    const dtype = FLOAT_TYPES.has(et) ? 'float' : 'int32';
+    const declare = () => ({ shape: resolveInputShape(i.name, i.shape, options.inputShapes?.[i.name], where), dtype }) as const;
+    if (bound) {
+      const t = 'values' in bound ? bound : readTensor(bound, `${file}: value bound to input '${i.name}'`);
+      ctx.addConstant(i.name, t, 'bound-input');
+      pendingInputs.set(i.name, declare);
+    } else {
+      const d = declare();
+      ctx.input(i.name, d.shape, d.dtype);
+    }
+  }
+  ctx.bindPendingInputs(pendingInputs);
+
+  for (let k = 0; k < nodes.length; k++) {
+    const n = nodes[k];
+    const where = nodeLabel(n, k);
+    if (n.domain === '' && n.opType === 'Constant') {
+      ctx.addConstant(n.outputs[0], constantValue(n, `${file}: ${where}`), 'constant-node');
+      continue;
+    }
+    const name = ctx.nodeName(n.name || `${n.opType.toLowerCase()}${k}`);
+    const adapter = ADAPTERS[`${n.domain}::${n.opType}`];
+    if (adapter && adapter.available((t) => !!ctx.layerFor('', t))) adapter.import(ctx, n, name, where);
+    else importWithLayer(ctx, n, ctx.layerFor(n.domain, n.opType)!, name, where);
+  }
+  const outputs = graph.outputs.map((o) => ctx.data(o.name, `graph output '${o.name}'`));
+  ctx.builder.output(...outputs);
+  return ctx.builder.build({
+    backend: options.backend,
+    seed: options.seed ?? 0,
+    initialValues: ctx.initialValues,
+    metadata: { ...proto.metadata },
+  });
+}
+
+/** The tensor a Constant node holds (attribute `value`, or one of the `value_*` forms). */
+function constantValue(n: OnnxNodeProto, where: string): HostTensor {
+  if (n.attributes.length !== 1) throw new HubelError('attribute', `${where}: a Constant node needs exactly one value attribute, found ${n.attributes.length}`);
+  const a = n.attributes[0];
+  const v = attributeValue(a, where);
+  switch (a.name) {
+    case 'value':
+      return v as HostTensor;
+    case 'value_float':
+      return { dims: [], dataType: DataType.FLOAT, values: Float32Array.of(v as number) };
+    case 'value_floats':
+      return { dims: [(v as number[]).length], dataType: DataType.FLOAT, values: Float32Array.from(v as number[]) };
+    case 'value_int':
+      return { dims: [], dataType: DataType.INT64, values: Float64Array.of(v as number) };
+    case 'value_ints':
+      return { dims: [(v as number[]).length], dataType: DataType.INT64, values: Float64Array.from(v as number[]) };
+    default:
+      throw new UnsupportedOnnxError(`${where}: Constant with attribute '${a.name}' is not supported (Hubel reads value, value_float(s), value_int(s))`, [`Constant ${a.name}`]);
+  }
+}
+
+/** A graph input's shape for GraphBuilder: the first dimension may be symbolic (the batch). */
+function resolveInputShape(name: string, declared: readonly (number | string | null)[] | undefined, given: readonly (number | null)[] | undefined, where: string): (number | null)[] {
+  const shape = given ? [...given] : declared?.map((d, i) => (typeof d === 'number' ? d : i === 0 ? null : d));
+  if (!shape) throw new HubelError('shape', `${where}: the rank is unknown; pass its shape in the inputShapes option`);
+  const bad = shape.findIndex((d, i) => typeof d === 'string' || (d === null && i !== 0));
+  if (bad >= 0) throw new HubelError('shape', `${where}: dimension ${bad} is symbolic ('${shape[bad]}'); Hubel allows only the first (batch) dimension to vary — pass a shape for '${name}' in inputShapes`);
+  if (shape.some((d) => d === 0)) throw new UnsupportedOnnxError(`${where}: shape ${fmtShape(shape as number[])} has a zero dimension; Hubel tensors have no empty dimensions`, ['empty tensors']);
+  return shape as (number | null)[];
+}
