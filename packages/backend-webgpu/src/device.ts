@@ -57,7 +57,11 @@ export async function acquireDevice(o: DeviceOptions = {}): Promise<AcquiredDevi
   }
   const tried: string[] = [];
   for (const { gpu, label, featureLevel } of await entryPoints(o, tried)) {
-    const adapter = await gpu.requestAdapter({ powerPreference: o.powerPreference, ...(featureLevel ? { featureLevel } : {}) });
+    // A core adapter when there is one; OpenGL-based ones exist only at the compatibility level.
+    let adapter: GPUAdapter | null = null;
+    for (const level of featureLevel ? [featureLevel] : ['core', 'compatibility']) {
+      adapter ??= await gpu.requestAdapter({ powerPreference: o.powerPreference, featureLevel: level });
+    }
     if (!adapter) {
       tried.push(`${label}: no adapter`);
       continue;

@@ -14,6 +14,7 @@ import type { CachedPipeline } from './pipeline-cache.js';
 
 const ARENA_BYTES = 64 * 1024;
 
+/** The open command batch of one device: dispatches, copies and clears, submitted together. */
 export class CommandBatch {
   #encoder: GPUCommandEncoder | undefined;
   #pass: GPUComputePassEncoder | undefined;

@@ -4,6 +4,7 @@
 // binding is never a silent wrong answer.
 import { HubelError } from '@hubel/core';
 
+/** Collects a device's asynchronous errors until the next `check()` throws them. */
 export class GpuErrorSink {
   #pending = new Set<Promise<void>>();
   #errors: { error: HubelError; rank: number }[] = [];
@@ -64,6 +65,7 @@ export class GpuErrorSink {
   }
 }
 
+/** 'GPUValidationError', 'GPUOutOfMemoryError', … for messages. */
 export function errorKind(e: GPUError): string {
   const name = e.constructor?.name;
   return name && name !== 'Object' ? name : 'GPU error';

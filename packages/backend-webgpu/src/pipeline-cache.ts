@@ -12,6 +12,7 @@ export interface CachedPipeline {
   readonly program: Program;
 }
 
+/** Compiled pipelines by `Program.key`; a pipeline whose WGSL fails to compile is reported and evicted. */
 export class PipelineCache {
   readonly #cache = new Map<string, CachedPipeline>();
 

@@ -24,6 +24,7 @@ export interface Window2d {
   readonly dw: number;
 }
 
+/** The 2-D form of a 1-D or 2-D window (1-D: height 1); `what` names the caller in errors. */
 export function window2d(g: WindowGeometry, what: string): Window2d {
   const r = g.kernelShape.length;
   if (r !== 1 && r !== 2) throw new HubelError('shape', `${what}: 1-D or 2-D windows only, found a rank-${r} kernel`);
@@ -50,6 +51,7 @@ export function windowUniforms(w: Window2d): number[] {
   return [w.kh, w.kw, w.sh, w.sw, w.pt, w.pl, w.dh, w.dw];
 }
 
+/** The uniform fields `windowUniforms` fills. */
 export const WINDOW_UNIFORMS = [
   ['kh', 'u32'], ['kw', 'u32'], ['sh', 'u32'], ['sw', 'u32'], ['pt', 'u32'], ['pl', 'u32'], ['dh', 'u32'], ['dw', 'u32'],
 ] as const;

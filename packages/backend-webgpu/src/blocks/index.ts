@@ -3,6 +3,7 @@ import type { WebGpuBackend } from '../backend.js';
 import { map, type MapOptions } from './elementwise.js';
 import { gemm, gemmRaw, type GemmOptions, type GemmSpec } from './gemm.js';
 import { col2im, im2col, windowOutput } from './im2col.js';
+import { pad, padBackward, permute, type PadMode } from './layout.js';
 import { reduce, type ReduceOptions } from './reduce.js';
 import { windowBackward, windowForward, type WindowOp, type WindowView } from './window.js';
 import type { WindowGeometry } from './geometry.js';
@@ -64,6 +65,21 @@ export class WebGpuBlocks {
     return windowBackward(this.be, dy, view, op, xShape, argmax);
   }
 
+  /** Axes permuted: y.shape[j] = x.shape[perm[j]] (ONNX Transpose). */
+  permute(x: Tensor, perm: readonly number[]): Tensor {
+    return permute(this.be, x, perm);
+  }
+
+  /** x padded by `pads` ([begins…, ends…]) with a constant, a mirror image (reflect) or the border value (edge). */
+  pad(x: Tensor, pads: readonly number[], mode: PadMode, value = 0): Tensor {
+    return pad(this.be, x, pads, mode, value);
+  }
+
+  /** Adjoint of `pad`: dx of `xShape` summing dy over every padded position that reads each element. */
+  padBackward(dy: Tensor, xShape: Shape, pads: readonly number[], mode: PadMode): Tensor {
+    return padBackward(this.be, dy, xShape, pads, mode);
+  }
+
   /** Same data under a new shape (a copy; sizes must match). */
   reshape(x: Tensor, shape: Shape): Tensor {
     if (sizeOf(shape) !== x.size) throw new HubelError('shape', `reshape: cannot view ${fmtShape(x.shape)} as ${fmtShape(shape)}`);
@@ -88,5 +104,6 @@ export class WebGpuBlocks {
 export { channelBroadcast, reducedAxisBroadcast, type Broadcast, type MapInput, type MapOptions } from './elementwise.js';
 export type { GemmOptions, GemmSpec } from './gemm.js';
 export type { ReduceOp, ReduceOptions } from './reduce.js';
+export type { PadMode } from './layout.js';
 export { windowView, type WindowAxis, type WindowOp, type WindowView } from './window.js';
 export { window2d, outExtent, type WindowGeometry, type Window2d } from './geometry.js';

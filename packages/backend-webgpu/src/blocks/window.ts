@@ -110,7 +110,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   }
   ${op === 'avg' ? 'acc = acc / windowCount(oy, ox);' : ''}
   dst[i] = acc;
-  ${op === 'max' ? 'argmax[i] = arg;' : '_ = arg;'}
+  ${op === 'max' ? 'argmax[i] = arg;' : ''}
 }
 `,
   };
