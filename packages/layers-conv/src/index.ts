@@ -1,1 +1,30 @@
-export {};
+/**
+ * @hubel/layers-conv: Conv (1-D and 2-D, strides, pads, dilations, groups, auto_pad), Pad
+ * (constant, reflect, edge) and LocallyConnected (ai.hubel). Register with
+ * `registry.use(convLayers)`; the CPU kernels need `@hubel/backend-cpu`.
+ */
+import { definePlugin } from '@hubel/core';
+import { convCases } from './conv/cases.js';
+import { convCpu } from './conv/cpu.js';
+import { convWebGpu } from './conv/webgpu.js';
+import { Conv } from './conv/definition.js';
+import { locallyConnectedCases } from './locally-connected/cases.js';
+import { locallyConnectedCpu } from './locally-connected/cpu.js';
+import { locallyConnectedWebGpu } from './locally-connected/webgpu.js';
+import { LocallyConnected } from './locally-connected/definition.js';
+import { padCases } from './pad/cases.js';
+import { padCpu } from './pad/cpu.js';
+import { padWebGpu } from './pad/webgpu.js';
+import { Pad } from './pad/definition.js';
+
+export { Conv } from './conv/definition.js';
+export { Pad } from './pad/definition.js';
+export { LocallyConnected } from './locally-connected/definition.js';
+export { resolveWindow, type AutoPad, type ResolvedWindow, type WindowAttrs } from './conv/geometry.js';
+
+export const convLayers = definePlugin({
+  name: '@hubel/layers-conv',
+  layers: [Conv, Pad, LocallyConnected],
+  kernels: [convCpu, padCpu, locallyConnectedCpu, convWebGpu, padWebGpu, locallyConnectedWebGpu],
+  cases: [...convCases, ...padCases, ...locallyConnectedCases],
+});

@@ -141,15 +141,50 @@ export function gemmStoreTile(acc: Float64Array, c: F, ci: number, ldc: number, 
 }
 
 /**
- * A worker thread's loop (gemm-threads.ts): sleep until the job slot says posted, pick up new
- * shared buffers from the port, run gemmBlocked on the posted strip, report done or failed.
- * `wtm` is node:worker_threads; states: 0 idle, 1 posted, 2 done, 3 failed.
+ * Takes strips of C off the shared queue until none is left: strip i covers columns (byCols)
+ * or rows [i·step, min((i+1)·step, len)) and is computed by gemmBlocked on this thread's
+ * arrays; owner[i] records who did it. `ctl[queue]` is the next unclaimed strip. With `zero`,
+ * each strip of C is cleared first (β = 0 without copying C in).
  */
-export function gemmWorkerMain(wtm: typeof import('node:worker_threads')): void {
-  const { ctl, job, index, port } = wtm.workerData as { ctl: Int32Array; job: Float64Array; index: number; port: import('node:worker_threads').MessagePort };
+export function gemmTakeStrips(
+  ctl: Int32Array, queue: number, owner: Int32Array, who: number, strips: number, step: number, byCols: boolean, zero: boolean,
+  m: number, n: number, k: number,
+  a: F, aOff: number, lda: number, transA: boolean,
+  b: F, bOff: number, ldb: number, transB: boolean,
+  c: F, cOff: number, ldc: number, alpha: number,
+  pa: Float64Array, pb: Float64Array, acc: Float64Array,
+): void {
+  const len = byCols ? n : m;
+  for (let i = Atomics.add(ctl, queue, 1); i < strips; i = Atomics.add(ctl, queue, 1)) {
+    const s = i * step, e = Math.min(len, s + step);
+    if (zero) {
+      if (byCols) for (let r = 0; r < m; r++) c.fill(0, cOff + r * ldc + s, cOff + r * ldc + e);
+      else for (let r = s; r < e; r++) c.fill(0, cOff + r * ldc, cOff + r * ldc + n);
+    }
+    if (byCols) gemmBlocked(m, e - s, k, a, aOff, lda, transA, b, bOff + (transB ? s * ldb : s), ldb, transB, c, cOff + s, ldc, alpha, pa, pb, acc);
+    else gemmBlocked(e - s, n, k, a, aOff + (transA ? s : s * lda), lda, transA, b, bOff, ldb, transB, c, cOff + s * ldc, ldc, alpha, pa, pb, acc);
+    owner[i] = who;
+  }
+}
+
+/** The part of node:worker_threads a worker uses (typed here so the declarations need no @types/node). */
+export interface WorkerThreadsLike {
+  readonly workerData: unknown;
+  receiveMessageOnPort(port: never): { message: { sa: SharedArrayBuffer; sb: SharedArrayBuffer; sc: SharedArrayBuffer } } | undefined;
+}
+
+/**
+ * A worker thread's loop (gemm-threads.ts): sleep until its state says posted, pick up new
+ * shared buffers from the port, take strips of the posted product off the queue, report done
+ * (or failed). `wtm` is node:worker_threads; states: 0 idle, 1 posted, 2 done, 3 failed.
+ * Job slots: m n k lda transA ldb transB alpha byCols strips step f64 zero, all operands dense at 0.
+ */
+export function gemmWorkerMain(wtm: WorkerThreadsLike): void {
+  const { ctl, job, owner, index, queue, port } = wtm.workerData as {
+    ctl: Int32Array; job: Float64Array; owner: Int32Array; index: number; queue: number; port: unknown;
+  };
   const pa = new Float64Array(128 * 256), pb = new Float64Array(256 * 1024), acc = new Float64Array(16);
   let bufs: { sa: SharedArrayBuffer; sb: SharedArrayBuffer; sc: SharedArrayBuffer } | undefined;
-  const j = index * 16;
   Atomics.store(ctl, index, 2);
   Atomics.notify(ctl, index);
   for (;;) {
@@ -159,13 +194,14 @@ export function gemmWorkerMain(wtm: typeof import('node:worker_threads')): void 
       continue;
     }
     try {
-      for (let msg = wtm.receiveMessageOnPort(port); msg; msg = wtm.receiveMessageOnPort(port)) bufs = msg.message;
-      const f64 = job[j + 15] === 1;
+      for (let msg = wtm.receiveMessageOnPort(port as never); msg; msg = wtm.receiveMessageOnPort(port as never)) bufs = msg.message;
+      const f64 = job[11] === 1;
       const { sa, sb, sc } = bufs!;
       const a = f64 ? new Float64Array(sa) : new Float32Array(sa);
       const b = f64 ? new Float64Array(sb) : new Float32Array(sb);
       const c = f64 ? new Float64Array(sc) : new Float32Array(sc);
-      gemmBlocked(job[j], job[j + 1], job[j + 2], a, job[j + 3], job[j + 4], job[j + 5] === 1, b, job[j + 6], job[j + 7], job[j + 8] === 1, c, job[j + 9], job[j + 10], job[j + 11], pa, pb, acc);
+      const [m, n, k] = [job[0], job[1], job[2]];
+      gemmTakeStrips(ctl, queue, owner, index + 1, job[9], job[10], job[8] === 1, job[12] === 1, m, n, k, a, 0, job[3], job[4] === 1, b, 0, job[5], job[6] === 1, c, 0, n, job[7], pa, pb, acc);
       Atomics.store(ctl, index, 2);
     } catch {
       Atomics.store(ctl, index, 3);

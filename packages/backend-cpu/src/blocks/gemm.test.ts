@@ -59,9 +59,9 @@ describe('gemm against a plain triple loop', () => {
     expect(Array.from(c2)).toEqual([2, 4]);
   });
   it('float32 inputs and output', () => check(37, 45, 129, { dtype: 'float32', alpha: 1.5, beta: 0.5, seed: 5 }));
-  it('large products on several threads give bitwise the same C as one thread (float32 and float64)', () => {
+  it('large products on several threads give bitwise the same C as one thread (float32 and float64, β = 0.5 and 0)', () => {
     for (const dtype of ['float32', 'float64'] as const) {
-      for (const [transA, transB] of [[false, false], [true, true]]) {
+      for (const [transA, transB, beta] of [[false, false, 0.5], [true, true, 0.5], [false, true, 0]] as const) {
         const [m, n, k] = [70, 301, 250]; // 5.3M multiply-adds: above the threading threshold
         const r = new Rng(9);
         const T = dtype === 'float32' ? Float32Array : Float64Array;
@@ -70,13 +70,13 @@ describe('gemm against a plain triple loop', () => {
         const results = [1, 2, 3].map((threads) => {
           setGemmThreads(threads);
           const c = T.from(c0);
-          gemm({ m, n, k, a, b, c, transA, transB, beta: 0.5 });
+          gemm({ m, n, k, a, b, c, transA, transB, beta });
           return { threads: gemmThreads(), c };
         });
         expect(results[1].threads, 'workers started').toBe(2);
         expect(Array.from(results[1].c)).toEqual(Array.from(results[0].c));
         expect(Array.from(results[2].c)).toEqual(Array.from(results[0].c));
-        const ref = reference({ m, n, k, a, b, c0, lda: transA ? m : k, ldb: transB ? k : n, ldc: n, aOff: 0, bOff: 0, cOff: 0, transA, transB, alpha: 1, beta: 0.5 });
+        const ref = reference({ m, n, k, a, b, c0, lda: transA ? m : k, ldb: transB ? k : n, ldc: n, aOff: 0, bOff: 0, cOff: 0, transA, transB, alpha: 1, beta });
         // The bound above with k = 250, Σ|terms| ≈ 160: float32 ≲ 250·6e-8·160 ≈ 2.4e-3, float64 ≈ 4e-12.
         const tol = dtype === 'float32' ? 5e-3 : 1e-10;
         expect(Math.max(...Array.from(results[0].c, (v, i) => Math.abs(v - ref[i])))).toBeLessThan(tol);

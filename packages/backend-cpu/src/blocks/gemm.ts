@@ -59,7 +59,7 @@ export function gemm(g: GemmArgs): void {
     else if (beta !== 1) for (let j = 0; j < n; j++) c[row + j] *= beta;
   }
   if (k === 0 || alpha === 0) return;
-  if (gemmThreaded(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch)) return;
+  if (gemmThreaded(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, beta === 0, scratch)) return;
   gemmBlocked(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch.pa, scratch.pb, scratch.acc);
 }
 

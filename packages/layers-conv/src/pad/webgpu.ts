@@ -1,0 +1,14 @@
+// Pad on WebGPU through the backend's pad block: y[o] = x[src(o)] or the constant, and
+// dx[s] = Σ_{o: src(o) = s} dy[o] (reflect/edge borders add into the mirrored or border sources).
+import type {} from '@hubel/backend-webgpu';
+import { defineKernel } from '@hubel/core';
+import { Pad } from './definition.js';
+
+export const padWebGpu = defineKernel(Pad, 'webgpu', {
+  forward({ backend: { blocks }, attrs, inputs: [x] }) {
+    return { outputs: [blocks.pad(x, attrs.pads, attrs.mode, attrs.value)] };
+  },
+  backward({ backend: { blocks }, attrs, inputs: [x], dOutputs: [dy], wants }) {
+    return { dInputs: [wants.inputs[0] ? blocks.padBackward(dy, x.shape, attrs.pads, attrs.mode) : undefined] };
+  },
+});
