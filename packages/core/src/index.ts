@@ -23,6 +23,7 @@ export {
   type OnnxAttrValue,
   type OnnxFunctionBody,
   type OnnxFunctionNode,
+  type OnnxInputFromAttr,
 } from './layer.js';
 export { defineKernel, type KernelDefinition, type KernelImpl, type ForwardArgs, type ForwardResult, type BackwardArgs, type BackwardResult, type Wants, type Mode } from './kernel.js';
 export { definePlugin, type Plugin } from './plugin.js';

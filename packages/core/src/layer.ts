@@ -35,8 +35,38 @@ export interface OnnxMapping<A> {
    * run. Nodes read the function's formal inputs/outputs/attributes by name.
    */
   readonly functionBody?: (a: A) => OnnxFunctionBody;
+  /**
+   * Attributes of ours that ONNX takes as constant *inputs* (Reshape's shape, Clip's min/max,
+   * Pad's pads from opset 11, Dropout's ratio, ReduceMean's axes from opset 18). The exporter
+   * writes each as an initializer; the importer folds a constant input back into the attribute.
+   */
+  readonly inputsFromAttrs?: readonly OnnxInputFromAttr[];
+  /**
+   * For a layer whose whole content is one parameter (a constant): the node is exported as
+   * that parameter alone (an initializer, or an ONNX Constant node when not trainable).
+   */
+  readonly initializer?: string;
   /** Translates ONNX attributes back to ours for import; default: snake_case → camelCase of known attributes. */
   readonly fromOnnx?: (onnxAttrs: Record<string, AttrValue>, paramShapes: readonly Shape[], inputShapes: readonly Shape[]) => Record<string, unknown>;
+}
+
+/** One attribute of ours that ONNX carries as a constant node input. */
+export interface OnnxInputFromAttr {
+  /** Position among the ONNX node's inputs (data inputs count from 0). */
+  readonly index: number;
+  /** Our attribute carrying the value. */
+  readonly attr: string;
+  /** Element type of the ONNX tensor. */
+  readonly dtype: 'int64' | 'float' | 'bool';
+  /** A rank-0 tensor holding one number (Clip's min, Dropout's ratio) instead of a 1-D list. */
+  readonly scalar?: boolean;
+  /**
+   * First opset of the layer's domain in which ONNX takes the value as an input; below it the
+   * value is a node attribute named `onnxAttr`. Default: always an input.
+   */
+  readonly sinceOpset?: number;
+  /** The attribute's ONNX name when it is an attribute (below `sinceOpset`); default: `attr` in snake_case. */
+  readonly onnxAttr?: string;
 }
 
 export interface OnnxFunctionNode {

@@ -24,12 +24,13 @@ export const Pad = defineLayer({
     }
     return [x.map((d, i) => d + a.pads[i] + a.pads[i + r])];
   },
-  // Pad-2 takes `pads` and `value` as attributes, which is what this writes. From opset 11 on,
-  // ONNX takes them as inputs instead (pads: int64 [2·rank] tensor, constant_value: scalar):
-  // an exporter writing opset ≥ 11 must emit them as initializers and drop the attributes, and
-  // an importer must read them back from those inputs (see the io package).
+  // From opset 11 ONNX takes `pads` (int64 [2·rank]) and `constant_value` (scalar) as inputs.
   onnx: {
-    since: 2,
-    attrs: (a) => ({ pads: a.pads, mode: a.mode, value: { float: a.value } }),
+    since: 11,
+    attrs: (a) => ({ mode: a.mode }),
+    inputsFromAttrs: [
+      { index: 1, attr: 'pads', dtype: 'int64', sinceOpset: 11 },
+      { index: 2, attr: 'value', dtype: 'float', scalar: true, sinceOpset: 11 },
+    ],
   },
 });

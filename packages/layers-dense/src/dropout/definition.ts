@@ -1,13 +1,5 @@
 import { attr, defineLayer } from '@hubel/core';
 
-// `inputsFromAttrs` is @hubel/io's extension of the mapping (OnnxIoExtension, restated
-// structurally: no dependency on io): the exporter writes `ratio` as a scalar float initializer
-// feeding input 1, and the importer folds such a constant input back into the attribute.
-const onnx = {
-  since: 13,
-  attrs: () => ({}),
-  inputsFromAttrs: [{ index: 1, attr: 'ratio', dtype: 'float', scalar: true }],
-} as const;
 
 /**
  * Inverted dropout (Hinton et al. 2012; ONNX Dropout): in 'train' mode each value is kept with
@@ -26,5 +18,12 @@ export const Dropout = defineLayer({
     ratio: attr.float({ min: 0, lt: 1, default: 0.5, doc: 'probability of dropping a value, in [0, 1)' }),
   },
   inferShapes: (_a, [x]) => [[...x]],
-  onnx,
+  onnx: {
+    since: 13,
+    attrs: () => ({}),
+    // ONNX takes the ratio as a scalar float input; the importer folds it back into `ratio`.
+    inputsFromAttrs: [{ index: 1, attr: 'ratio', dtype: 'float', scalar: true }],
+    // `seed` only picks the random stream of a training-mode run: it does not change inference.
+    fromOnnx: (o) => (o.ratio === undefined ? {} : { ratio: o.ratio }),
+  },
 });
