@@ -30,7 +30,6 @@ export { MatMul } from './matmul/definition.js';
 export { Reshape, Transpose, Concat, Constant } from './shape/definition.js';
 export { LogSoftmax } from './log-softmax/definition.js';
 export { broadcastShapes, broadcastIndex, scatterAdd, gather } from './broadcast.js';
-export { withIo, type TensorIoExtension } from './onnx-io.js';
 
 /** The plugin: the structural layers, their CPU kernels and their test cases. */
 export const tensorLayers = definePlugin({
