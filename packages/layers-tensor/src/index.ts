@@ -2,25 +2,31 @@
  * @hubel/layers-tensor: the structural ops real exported models contain, with CPU forward and
  * backward: Add, Sub, Mul, Div, Pow, Max, Min (numpy broadcasting), Exp, Log, Neg, Abs, Sqrt, Identity,
  * Clip, ReduceSum, ReduceMean, ReduceMax, MatMul, Reshape, Transpose, Concat, LogSoftmax and
- * Constant. Register with `registry.use(tensorLayers)`.
+ * Constant, and WebGPU forward and backward for each. Register with `registry.use(tensorLayers)`.
  */
 import { definePlugin } from '@hubel/core';
 import { Add, Div, Max, Min, Mul, Pow, Sub } from './elementwise/binary.js';
 import { addCpu, divCpu, maxCpu, minCpu, mulCpu, powCpu, subCpu } from './elementwise/binary-cpu.js';
+import { addWebGpu, divWebGpu, maxWebGpu, minWebGpu, mulWebGpu, powWebGpu, subWebGpu } from './elementwise/binary-webgpu.js';
 import { elementwiseCases } from './elementwise/cases.js';
 import { Abs, Clip, Exp, Identity, Log, Neg, Sqrt } from './elementwise/unary.js';
 import { absCpu, clipCpu, expCpu, identityCpu, logCpu, negCpu, sqrtCpu } from './elementwise/unary-cpu.js';
+import { absWebGpu, clipWebGpu, expWebGpu, identityWebGpu, logWebGpu, negWebGpu, sqrtWebGpu } from './elementwise/unary-webgpu.js';
 import { logSoftmaxCases } from './log-softmax/cases.js';
 import { logSoftmaxCpu } from './log-softmax/cpu.js';
+import { logSoftmaxWebGpu } from './log-softmax/webgpu.js';
 import { LogSoftmax } from './log-softmax/definition.js';
 import { matmulCases } from './matmul/cases.js';
 import { matmulCpu } from './matmul/cpu.js';
+import { matmulWebGpu } from './matmul/webgpu.js';
 import { MatMul } from './matmul/definition.js';
 import { reduceCases } from './reduce/cases.js';
 import { reduceMaxCpu, reduceMeanCpu, reduceSumCpu } from './reduce/cpu.js';
+import { reduceMaxWebGpu, reduceMeanWebGpu, reduceSumWebGpu } from './reduce/webgpu.js';
 import { ReduceMax, ReduceMean, ReduceSum } from './reduce/definition.js';
 import { shapeCases } from './shape/cases.js';
 import { concatCpu, constantCpu, reshapeCpu, transposeCpu } from './shape/cpu.js';
+import { concatWebGpu, constantWebGpu, reshapeWebGpu, transposeWebGpu } from './shape/webgpu.js';
 import { Concat, Constant, Reshape, Transpose } from './shape/definition.js';
 
 export { Add, Sub, Mul, Div, Pow, Max, Min, type BinaryOp } from './elementwise/binary.js';
@@ -31,7 +37,7 @@ export { Reshape, Transpose, Concat, Constant } from './shape/definition.js';
 export { LogSoftmax } from './log-softmax/definition.js';
 export { broadcastShapes, broadcastIndex, scatterAdd, gather } from './broadcast.js';
 
-/** The plugin: the structural layers, their CPU kernels and their test cases. */
+/** The plugin: the structural layers, their CPU and WebGPU kernels and their test cases. */
 export const tensorLayers = definePlugin({
   name: '@hubel/layers-tensor',
   layers: [Add, Sub, Mul, Div, Pow, Max, Min, Exp, Log, Neg, Abs, Sqrt, Identity, Clip, ReduceSum, ReduceMean, ReduceMax, MatMul, Reshape, Transpose, Concat, Constant, LogSoftmax],
@@ -40,6 +46,10 @@ export const tensorLayers = definePlugin({
     expCpu, logCpu, negCpu, absCpu, sqrtCpu, identityCpu, clipCpu,
     reduceSumCpu, reduceMeanCpu, reduceMaxCpu,
     matmulCpu, reshapeCpu, transposeCpu, concatCpu, constantCpu, logSoftmaxCpu,
+    addWebGpu, subWebGpu, mulWebGpu, divWebGpu, powWebGpu, maxWebGpu, minWebGpu,
+    expWebGpu, logWebGpu, negWebGpu, absWebGpu, sqrtWebGpu, identityWebGpu, clipWebGpu,
+    reduceSumWebGpu, reduceMeanWebGpu, reduceMaxWebGpu,
+    matmulWebGpu, reshapeWebGpu, transposeWebGpu, concatWebGpu, constantWebGpu, logSoftmaxWebGpu,
   ],
   cases: [...elementwiseCases, ...reduceCases, ...shapeCases, ...matmulCases, ...logSoftmaxCases],
 });

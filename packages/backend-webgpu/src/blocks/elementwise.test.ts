@@ -40,6 +40,45 @@ gpu.describe(describe, 'elementwise block vs a plain loop', (be) => {
     }
   });
 
+  it('broadcastInput reads numpy-broadcast operands like a plain loop, by index pattern or expanded copy (seed 23)', async () => {
+    const rng = new Rng(23);
+    // [input, output, whether an index pattern fits (else an expanded copy)].
+    const cases: [number[], number[], boolean][] = [
+      [[2, 3, 4], [2, 3, 4], true],
+      [[4], [2, 3, 4], true],
+      [[3, 1], [2, 3, 4], true],
+      [[], [5, 2], true],
+      [[3, 1, 2], [3, 4, 2], true],
+      [[1, 4, 1], [3, 4, 2], true],
+      [[2, 1, 3, 1], [2, 4, 3, 5], false],
+      [[2, 1, 3, 1, 2], [2, 4, 3, 5, 2], false],
+    ];
+    for (const [inShape, shape, pattern] of cases) {
+      const n = shape.reduce((p, d) => p * d, 1);
+      const x = Float32Array.from({ length: inShape.reduce((p, d) => p * d, 1) }, () => rng.normal());
+      const y = Float32Array.from({ length: n }, () => rng.normal());
+      const { input, temp } = be.blocks.broadcastInput(be.tensor(x, inShape), shape);
+      expect(temp === undefined, `[${inShape}] → [${shape}] uses an index pattern`).toBe(pattern);
+      const got = await be.blocks.map({ name: 'test.broadcast-sub', expr: 'b - a', inputs: [be.tensor(y, shape), input], shape }).read();
+      temp?.dispose();
+      const lead = shape.length - inShape.length;
+      for (let i = 0; i < n; i++) {
+        // Plain-loop numpy index: output coordinates, leading axes dropped, size-1 axes read at 0.
+        let rest = i;
+        let off = 0;
+        let stride = 1;
+        for (let d = shape.length - 1; d >= lead; d--) {
+          const c = rest % shape[d];
+          if (inShape[d - lead] !== 1) off += c * stride;
+          stride *= inShape[d - lead];
+          rest = Math.floor(rest / shape[d]);
+        }
+        // One float32 subtraction: exactly Math.fround of the double difference.
+        expect(got[i], `[${inShape}] → [${shape}] element ${i} (seed 23)`).toBe(Math.fround(x[off] - y[i]));
+      }
+    }
+  });
+
   it('reads int32 inputs (labels) as i32', async () => {
     const labels = be.tensor([2, 0, 1], [3], 'int32');
     const out = be.blocks.map({ name: 'test.labels', expr: 'f32(a) * 2.0', inputs: [labels] });

@@ -52,6 +52,37 @@ export function reducedAxisBroadcast(shape: Shape, axis: number): Broadcast {
   return { div: shape[k] * inner, mod: outer, stride: inner, rem: inner };
 }
 
+/**
+ * The index pattern reading an input of `inShape` numpy-broadcast over an output of `outShape`
+ * (shapes right-aligned; each input axis equal to the output's or 1), or undefined when none
+ * fits. After merging adjacent axes of the same kind, the input must look like
+ * [broadcast] [kept K1] [broadcast] [kept K2] with K2 innermost: K1 becomes (div, mod,
+ * stride) and K2 the contiguous remainder `rem`. Anything with more kept runs needs `expand`.
+ */
+export function numpyBroadcast(outShape: Shape, inShape: Shape): Broadcast | undefined {
+  const r = outShape.length;
+  if (inShape.length > r) return undefined;
+  // Runs of output axes (size-1 axes dropped), each kept (input reads along it) or broadcast.
+  const runs: { kept: boolean; size: number }[] = [];
+  for (let j = 0; j < r; j++) {
+    const k = j - (r - inShape.length);
+    const d = k >= 0 ? inShape[k] : 1;
+    if (d !== outShape[j] && d !== 1) return undefined;
+    if (outShape[j] === 1) continue;
+    const kept = d !== 1;
+    const last = runs[runs.length - 1];
+    if (last && last.kept === kept) last.size *= outShape[j];
+    else runs.push({ kept, size: outShape[j] });
+  }
+  const kept = runs.filter((q) => q.kept);
+  if (kept.length === 0) return { div: 1, mod: 1 };
+  const innerOf = (q: (typeof runs)[number]) => runs.slice(runs.indexOf(q) + 1).reduce((p, x) => p * x.size, 1);
+  if (kept.length === 1) return { div: innerOf(kept[0]), mod: kept[0].size };
+  const [k1, k2] = kept;
+  if (kept.length > 2 || innerOf(k2) !== 1) return undefined;
+  return { div: innerOf(k1), mod: k1.size, stride: k2.size, rem: k2.size };
+}
+
 /** Fresh tensor out = f(inputs) elementwise; see `MapOptions`. */
 export function map(be: WebGpuBackend, o: MapOptions): Tensor {
   if (o.inputs.length === 0 || o.inputs.length > NAMES.length) throw new HubelError('backend', `map '${o.name}': 1 to ${NAMES.length} inputs, found ${o.inputs.length}`);

@@ -1,9 +1,9 @@
 import { HubelError, fmtShape, sameShape, sizeOf, type Shape, type Tensor } from '@hubel/core';
 import type { WebGpuBackend } from '../backend.js';
-import { map, type MapOptions } from './elementwise.js';
+import { map, numpyBroadcast, type MapInput, type MapOptions } from './elementwise.js';
 import { gemm, gemmRaw, type GemmOptions, type GemmSpec } from './gemm.js';
 import { col2im, im2col, windowOutput } from './im2col.js';
-import { pad, padBackward, permute, type PadMode } from './layout.js';
+import { expand, pad, padBackward, permute, type PadMode } from './layout.js';
 import { reduce, type ReduceOptions } from './reduce.js';
 import { windowBackward, windowForward, type WindowOp, type WindowView } from './window.js';
 import type { WindowGeometry } from './geometry.js';
@@ -28,6 +28,19 @@ export class WebGpuBlocks {
   /** Elementwise map with per-input broadcasting; see `MapOptions`. */
   map(o: MapOptions): Tensor {
     return map(this.be, o);
+  }
+
+  /**
+   * x (read as `xShape`, default its own shape: a reduction's output without its kept axes can
+   * be read with them) as a `map` input numpy-broadcast to `shape`: an index pattern when one
+   * fits (`numpyBroadcast`), else an `expand`ed copy, returned as `temp` for the caller to
+   * dispose once the map is encoded. Throws a HubelError when the shapes do not broadcast.
+   */
+  broadcastInput(x: Tensor, shape: Shape, xShape: Shape = x.shape): { input: MapInput; temp?: Tensor } {
+    const broadcast = sizeOf(xShape) === x.size ? numpyBroadcast(shape, xShape) : undefined;
+    if (broadcast) return { input: { t: x, broadcast } };
+    const temp = expand(this.be, x, shape, xShape);
+    return { input: { t: temp }, temp };
   }
 
   /** Sum (or max, mean, sum of squares) over `axes`. */
@@ -70,6 +83,11 @@ export class WebGpuBlocks {
     return permute(this.be, x, perm);
   }
 
+  /** x (read as `xShape`, default its own shape) numpy-broadcast to `shape`: a fresh tensor holding every repeated element. */
+  expand(x: Tensor, shape: Shape, xShape?: Shape): Tensor {
+    return expand(this.be, x, shape, xShape);
+  }
+
   /** x padded by `pads` ([begins…, ends…]) with a constant, a mirror image (reflect) or the border value (edge). */
   pad(x: Tensor, pads: readonly number[], mode: PadMode, value = 0): Tensor {
     return pad(this.be, x, pads, mode, value);
@@ -101,7 +119,7 @@ export class WebGpuBlocks {
   }
 }
 
-export { channelBroadcast, reducedAxisBroadcast, type Broadcast, type MapInput, type MapOptions } from './elementwise.js';
+export { channelBroadcast, numpyBroadcast, reducedAxisBroadcast, type Broadcast, type MapInput, type MapOptions } from './elementwise.js';
 export type { GemmOptions, GemmSpec } from './gemm.js';
 export type { ReduceOp, ReduceOptions } from './reduce.js';
 export type { PadMode } from './layout.js';

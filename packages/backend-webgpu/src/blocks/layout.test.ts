@@ -23,7 +23,7 @@ function source(o: number, d: number, mode: string): number {
   return -1;
 }
 
-gpu.describe(describe, 'layout blocks (permute, pad) vs plain loops', (be) => {
+gpu.describe(describe, 'layout blocks (permute, expand, pad) vs plain loops', (be) => {
   it('permutes a rank-4 tensor and a rank-6 one exactly (seed 71)', async () => {
     const rng = new Rng(71);
     for (const [shape, perm] of [[[2, 3, 4, 5], [2, 0, 3, 1]], [[2, 1, 3, 2, 2, 3], [5, 4, 3, 2, 1, 0]]] as const) {
@@ -35,6 +35,29 @@ gpu.describe(describe, 'layout blocks (permute, pad) vs plain loops', (be) => {
       for (let i = 0; i < x.length; i++) {
         const c = coords(i, shape);
         expect(got[flat(perm.map((p) => c[p]), outShape)], `x[${c}] (seed 71)`).toBe(x[i]);
+      }
+    }
+  });
+
+  it('expands under numpy broadcasting exactly, a rank-8 target included (seed 73)', async () => {
+    const rng = new Rng(73);
+    const pairs: [number[], number[]][] = [
+      [[3], [2, 3]],
+      [[2, 1, 4], [2, 3, 4]],
+      [[2, 1, 3, 1, 2], [2, 4, 3, 5, 2]],
+      [[1, 1, 2, 3, 1, 1, 4, 2], [2, 3, 2, 3, 5, 1, 4, 2]],
+      [[], [3, 2]],
+    ];
+    for (const [inShape, shape] of pairs) {
+      const x = Float32Array.from({ length: sizeOf(inShape) }, () => rng.normal());
+      const y = be.blocks.expand(be.tensor(x, inShape), shape);
+      expect(y.shape).toEqual(shape);
+      const got = await y.read();
+      const lead = shape.length - inShape.length;
+      for (let i = 0; i < got.length; i++) {
+        // The plain-loop numpy index: drop leading axes, clamp broadcast axes to 0.
+        const c = coords(i, shape).slice(lead).map((v, d) => (inShape[d] === 1 ? 0 : v));
+        expect(got[i], `[${inShape}] → [${shape}] element ${i} (seed 73)`).toBe(x[flat(c, inShape)]);
       }
     }
   });
@@ -64,8 +87,10 @@ gpu.describe(describe, 'layout blocks (permute, pad) vs plain loops', (be) => {
     });
   }
 
-  it('rejects reflect pads past size − 1 and a non-permutation', () => {
+  it('rejects reflect pads past size − 1, a non-permutation and a shape that does not broadcast', () => {
     expect(() => be.blocks.pad(be.zeros([2, 3]), [0, 3, 0, 0], 'reflect')).toThrowError(/reflect pads \[0, 3, 0, 0\] exceed size − 1 of \[2, 3\]/);
     expect(() => be.blocks.permute(be.zeros([2, 3]), [0, 0])).toThrowError(/is not a permutation/);
+    expect(() => be.blocks.expand(be.zeros([2, 3]), [3, 3])).toThrowError(/expand: \[2, 3\] does not broadcast to \[3, 3\]/);
+    expect(() => be.blocks.expand(be.zeros([1, 2, 1, 2, 1, 2, 1, 2]), [2, 2, 2, 2, 2, 2, 2, 2])).toThrowError(/needs 8 strided runs, more than 6/);
   });
 });

@@ -1,6 +1,8 @@
-// Data movement blocks on tensors of rank ≤ 6: `permute` (y[i_perm] = x[i], ONNX Transpose) and
-// `pad` / `padBackward` (ONNX Pad with constant, reflect and edge modes). Shapes and strides go
-// in the uniform block as padded arrays, so one pipeline serves every rank up to 6.
+// Data movement blocks on tensors of rank ≤ 6: `permute` (y[i_perm] = x[i], ONNX Transpose),
+// `expand` (numpy broadcasting materialized: the same strided gather with stride 0 on the
+// broadcast axes) and `pad` / `padBackward` (ONNX Pad with constant, reflect and edge modes).
+// Shapes and strides go in the uniform block as padded arrays, so one pipeline serves every
+// rank up to 6.
 //
 // Pad maps each output coordinate o of an axis to a source s = o − begin: constant leaves
 // s ∉ [0, d) empty, reflect mirrors without repeating the border (s < 0 → −s, s ≥ d → 2(d−1) − s),
@@ -57,6 +59,37 @@ export function permute(be: WebGpuBackend, x: Tensor, perm: readonly number[]): 
   const outShape = perm.map((p) => x.shape[p]);
   const y = be.alloc(outShape, x.dtype);
   be.run(PERMUTE, [x, y], [y.size, ...padTo(outShape, 1), ...padTo(perm.map((p) => inStrides[p]), 0)], grid(y.size));
+  return y;
+}
+
+/**
+ * x (read as `xShape`, default its own shape) broadcast to `shape` under numpy rules (shapes
+ * right-aligned; each axis of x equal to the target's or 1); a fresh tensor. Adjacent axes that read x contiguously (or both broadcast)
+ * are merged first, so targets of any rank work while at most 6 merged runs remain.
+ */
+export function expand(be: WebGpuBackend, x: Tensor, shape: Shape, xShape: Shape = x.shape): Tensor {
+  const r = shape.length;
+  const bad = () => new HubelError('shape', `expand: ${fmtShape(xShape)} does not broadcast to ${fmtShape(shape)}`);
+  if (sizeOf(xShape) !== x.size) throw new HubelError('shape', `expand: ${fmtShape(x.shape)} cannot be read as ${fmtShape(xShape)}`);
+  if (xShape.length > r) throw bad();
+  const inStrides = stridesOf(xShape);
+  // Per target axis: its size and the stride x advances by along it (0 where x is broadcast).
+  const runs: { size: number; stride: number }[] = [];
+  for (let j = 0; j < r; j++) {
+    const k = j - (r - xShape.length);
+    const d = k >= 0 ? xShape[k] : 1;
+    if (d !== shape[j] && d !== 1) throw bad();
+    if (shape[j] === 1) continue;
+    const stride = d === 1 ? 0 : inStrides[k];
+    const last = runs[runs.length - 1];
+    if (last && last.stride === stride * shape[j]) {
+      last.size *= shape[j];
+      last.stride = stride;
+    } else runs.push({ size: shape[j], stride });
+  }
+  if (runs.length > RANK) throw new HubelError('shape', `expand: ${fmtShape(x.shape)} to ${fmtShape(shape)} needs ${runs.length} strided runs, more than ${RANK}`);
+  const y = be.alloc(shape, x.dtype);
+  be.run(PERMUTE, [x, y], [y.size, ...padTo(runs.map((q) => q.size), 1), ...padTo(runs.map((q) => q.stride), 0)], grid(y.size));
   return y;
 }
 
