@@ -1,5 +1,5 @@
 // Foundation workloads: GEMM 1024³, Linear forward+backward, MLP training throughput.
-import { createCpuBackend, cpuBackend, gemm } from '@hubel/backend-cpu';
+import { createCpuBackend, cpuBackend, gemm, gemmThreads } from '@hubel/backend-cpu';
 import { ArrayDataset, Registry, Rng, Sequential, Sgd, Trainer } from '@hubel/core';
 import { activationLayers, Relu } from '@hubel/layers-activation';
 import { denseLayers, Linear } from '@hubel/layers-dense';
@@ -21,7 +21,7 @@ export const workloads: Workload[] = [
       const a = randomArray(n * n, 1);
       const b = randomArray(n * n, 2);
       const c = new Float32Array(n * n);
-      return { run: () => gemm({ m: n, n, k: n, a, b, c }) };
+      return { run: () => gemm({ m: n, n, k: n, a, b, c }), threads: gemmThreads() };
     },
   },
   {
@@ -42,6 +42,7 @@ export const workloads: Workload[] = [
           g.dispose();
           run.dispose();
         },
+        threads: gemmThreads(),
       };
     },
   },
@@ -63,7 +64,7 @@ export const workloads: Workload[] = [
       const r = new Rng(5);
       const data = new ArrayDataset(randomArray(4096 * 784, 6), [784], Int32Array.from({ length: 4096 }, () => r.int(10)), [], 10);
       const trainer = new Trainer({ model, loss: SoftmaxCrossEntropy, optimizer: new Sgd({ lr: 0.01, momentum: 0.9 }) });
-      return { run: async () => void (await trainer.fit({ train: data, epochs: trainer.epoch + 1, batchSize: 64 })) };
+      return { run: async () => void (await trainer.fit({ train: data, epochs: trainer.epoch + 1, batchSize: 64 })), threads: gemmThreads() };
     },
   },
 ];
