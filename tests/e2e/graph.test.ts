@@ -31,7 +31,13 @@ const sum2Cpu = defineKernel(Sum2, 'cpu', {
   forward: ({ backend, inputs: [a, b] }) => ({ outputs: [backend.ops.add(a, b)] }),
   backward: ({ backend, dOutputs: [dy] }) => ({ dInputs: [backend.ops.copy(dy), backend.ops.copy(dy)] }),
 });
-const testLayers = definePlugin({ name: 'test-layers', layers: [Scale, Sum2], kernels: [scaleCpu, sum2Cpu] });
+// z = a (+ b when given): a trailing optional input, like ONNX's.
+const MaybeAdd = defineLayer({ domain: 'test', type: 'MaybeAdd', attrs: {}, inputs: ['A', 'B'], optionalInputs: 1, inferShapes: (_a, [a]) => [a] });
+const maybeAddCpu = defineKernel(MaybeAdd, 'cpu', {
+  forward: ({ backend, inputs }) => ({ outputs: [inputs.length === 2 ? backend.ops.add(inputs[0], inputs[1]) : backend.ops.copy(inputs[0])] }),
+  backward: ({ backend, inputs, dOutputs: [dy] }) => ({ dInputs: inputs.map(() => backend.ops.copy(dy)) }),
+});
+const testLayers = definePlugin({ name: 'test-layers', layers: [Scale, Sum2, MaybeAdd], kernels: [scaleCpu, sum2Cpu, maybeAddCpu] });
 const registry = new Registry().use(cpuBackend, denseLayers, testLayers);
 
 describe('executor', () => {
@@ -51,6 +57,22 @@ describe('executor', () => {
     // d(2x + 3x)/dx = 5 per element, times the seed.
     expect(Array.from(await grads.inputs.get('x')!.read())).toEqual([5, 50, 500]);
     grads.dispose();
+    run.dispose();
+  });
+
+  it('lets a node leave out a trailing optional input', async () => {
+    const backend = createCpuBackend();
+    const g = new GraphBuilder({ registry });
+    g.input('x', [null, 2]);
+    g.input('y', [null, 2]);
+    g.add(MaybeAdd, {}, ['x'], { name: 'one' });
+    g.add(MaybeAdd, {}, ['x', 'y'], { name: 'two' });
+    expect(() => g.add(MaybeAdd, {}, [], { name: 'none' })).toThrowError(/node 'none' \(test.MaybeAdd\): expected 1 to 2 input\(s\) \(A, B\), found 0/);
+    g.output('one', 'two');
+    const model = g.build({ backend });
+    const run = model.forward({ x: backend.tensor([1, 2], [1, 2]), y: backend.tensor([10, 20], [1, 2]) });
+    expect(Array.from(await run.get('one').read())).toEqual([1, 2]);
+    expect(Array.from(await run.get('two').read())).toEqual([11, 22]);
     run.dispose();
   });
 
@@ -161,7 +183,7 @@ describe('executor', () => {
     }
     expect(err).toBeInstanceOf(HubelError);
     expect((err as HubelError).code).toBe('unknown-layer');
-    expect((err as Error).message).toMatch(/unknown layer type Convv \(registered: test.Scale, test.Sum2\)/);
+    expect((err as Error).message).toMatch(/unknown layer type Convv \(registered: test.MaybeAdd, test.Scale, test.Sum2\)/);
   });
 
   it('checks parameter shapes against the input at run time', () => {

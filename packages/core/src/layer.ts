@@ -100,6 +100,11 @@ export interface LayerSpec<S extends AttrSchema, PR extends ParamRecord> {
   readonly attrs: S;
   /** Names of the data inputs, e.g. ['X'] or ['X', 'T'] for a loss. */
   readonly inputs?: readonly string[];
+  /**
+   * How many of the trailing `inputs` a node may leave out (ONNX's optional inputs, e.g. a
+   * loss's class weights). Kernels then receive a shorter `inputs` array. Default 0.
+   */
+  readonly optionalInputs?: number;
   /** Input dtypes when not the float type, e.g. { 1: 'int32' } for class labels. */
   readonly inputDTypes?: Readonly<Record<number, DType | 'float'>>;
   /** Names of the outputs; default ['Y']. */

@@ -59,8 +59,10 @@ export class GraphBuilder {
     const name = opts.name ?? this.#autoName(layer);
     if (this.#nodes.some((n) => n.name === name)) throw new HubelError('graph', `duplicate node name '${name}'`);
     const where = `node '${name}' (${layerLabel(layer)})`;
-    if (ins.length !== layer.inputs.length) {
-      throw new HubelError('graph', `${where}: expected ${layer.inputs.length} input(s) (${layer.inputs.join(', ')}), found ${ins.length}`);
+    const required = layer.inputs.length - (layer.optionalInputs ?? 0);
+    if (ins.length < required || ins.length > layer.inputs.length) {
+      const range = required === layer.inputs.length ? `${required}` : `${required} to ${layer.inputs.length}`;
+      throw new HubelError('graph', `${where}: expected ${range} input(s) (${layer.inputs.join(', ')}), found ${ins.length}`);
     }
     for (const i of ins) if (!this.#values.has(i)) throw new HubelError('graph', `${where}: input value '${i}' does not exist yet (values: ${[...this.#values].join(', ')})`);
     const outs = opts.outputs ? [...opts.outputs] : layer.outputs.length === 1 ? [name] : layer.outputs.map((o) => `${name}.${o}`);
