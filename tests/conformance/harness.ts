@@ -53,14 +53,16 @@ function manifestOps(): Map<string, string> {
 function outOfScope(model: OnnxModelProto, importable: ReadonlySet<string>): string | undefined {
   const ops = [...new Set(model.graph.nodes.map((n) => `${n.domain}::${n.opType}`))].filter((k) => !importable.has(k));
   if (ops.length) return `ops not supported: ${ops.map((k) => k.replace(/^::/, '')).join(', ')}`;
+  // Hubel computes in float32 and keeps int32 tensors only for labels, indices and shapes.
+  const dtypeWhy = 'Hubel computes in float32, int only for labels and indices';
   for (const v of model.graph.inputs) {
-    if (v.kind !== 'tensor') return `${v.kind} input '${v.name}'`;
-    if (v.elemType !== DataType.FLOAT && v.elemType !== DataType.INT64) return `${dataTypeName(v.elemType ?? 0)} input '${v.name}'`;
+    if (v.kind !== 'tensor') return `${v.kind} input '${v.name}' (Hubel graphs take tensors)`;
+    if (v.elemType !== DataType.FLOAT && v.elemType !== DataType.INT64) return `${dataTypeName(v.elemType ?? 0)} input '${v.name}' (${dtypeWhy})`;
   }
-  if (model.graph.inputs[0]?.elemType !== DataType.FLOAT) return `${dataTypeName(model.graph.inputs[0]?.elemType ?? 0)} data input`;
+  if (model.graph.inputs[0]?.elemType !== DataType.FLOAT) return `${dataTypeName(model.graph.inputs[0]?.elemType ?? 0)} data input (${dtypeWhy})`;
   for (const v of model.graph.outputs) {
-    if (v.kind !== 'tensor') return `${v.kind} output '${v.name}'`;
-    if (v.elemType !== DataType.FLOAT) return `${dataTypeName(v.elemType ?? 0)} output '${v.name}'`;
+    if (v.kind !== 'tensor') return `${v.kind} output '${v.name}' (Hubel graphs return tensors)`;
+    if (v.elemType !== DataType.FLOAT) return `${dataTypeName(v.elemType ?? 0)} output '${v.name}' (${dtypeWhy})`;
   }
   if (model.graph.inputs.some((v) => v.shape?.some((d) => d === 0))) return 'empty (zero-size) tensors';
   return undefined;

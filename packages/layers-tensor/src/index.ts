@@ -1,8 +1,8 @@
 /**
  * @hubel/layers-tensor: the structural ops real exported models contain, with CPU forward and
  * backward: Add, Sub, Mul, Div, Pow, Max, Min (numpy broadcasting), Exp, Log, Neg, Abs, Sqrt, Identity,
- * Clip, ReduceSum, ReduceMean, ReduceMax, MatMul, Reshape, Transpose, Concat, LogSoftmax and
- * Constant, and WebGPU forward and backward for each. Register with `registry.use(tensorLayers)`.
+ * Clip, ReduceSum, ReduceMean, ReduceMax, MatMul, Reshape, Transpose, Concat, LogSoftmax,
+ * Constant and Shape, and WebGPU forward and backward for each. Register with `registry.use(tensorLayers)`.
  */
 import { definePlugin } from '@hubel/core';
 import { Add, Div, Max, Min, Mul, Pow, Sub } from './elementwise/binary.js';
@@ -25,31 +25,31 @@ import { reduceMaxCpu, reduceMeanCpu, reduceSumCpu } from './reduce/cpu.js';
 import { reduceMaxWebGpu, reduceMeanWebGpu, reduceSumWebGpu } from './reduce/webgpu.js';
 import { ReduceMax, ReduceMean, ReduceSum } from './reduce/definition.js';
 import { shapeCases } from './shape/cases.js';
-import { concatCpu, constantCpu, reshapeCpu, transposeCpu } from './shape/cpu.js';
-import { concatWebGpu, constantWebGpu, reshapeWebGpu, transposeWebGpu } from './shape/webgpu.js';
-import { Concat, Constant, Reshape, Transpose } from './shape/definition.js';
+import { concatCpu, constantCpu, reshapeCpu, shapeOfCpu, transposeCpu } from './shape/cpu.js';
+import { concatWebGpu, constantWebGpu, reshapeWebGpu, shapeOfWebGpu, transposeWebGpu } from './shape/webgpu.js';
+import { Concat, Constant, Reshape, ShapeOf, Transpose } from './shape/definition.js';
 
 export { Add, Sub, Mul, Div, Pow, Max, Min, type BinaryOp } from './elementwise/binary.js';
 export { Exp, Log, Neg, Abs, Sqrt, Identity, Clip, type UnaryOp } from './elementwise/unary.js';
 export { ReduceSum, ReduceMean, ReduceMax, type ReduceOp } from './reduce/definition.js';
 export { MatMul } from './matmul/definition.js';
-export { Reshape, Transpose, Concat, Constant } from './shape/definition.js';
+export { Reshape, Transpose, Concat, Constant, ShapeOf } from './shape/definition.js';
 export { LogSoftmax } from './log-softmax/definition.js';
 export { broadcastShapes, broadcastIndex, scatterAdd, gather } from './broadcast.js';
 
 /** The plugin: the structural layers, their CPU and WebGPU kernels and their test cases. */
 export const tensorLayers = definePlugin({
   name: '@hubel/layers-tensor',
-  layers: [Add, Sub, Mul, Div, Pow, Max, Min, Exp, Log, Neg, Abs, Sqrt, Identity, Clip, ReduceSum, ReduceMean, ReduceMax, MatMul, Reshape, Transpose, Concat, Constant, LogSoftmax],
+  layers: [Add, Sub, Mul, Div, Pow, Max, Min, Exp, Log, Neg, Abs, Sqrt, Identity, Clip, ReduceSum, ReduceMean, ReduceMax, MatMul, Reshape, Transpose, Concat, Constant, LogSoftmax, ShapeOf],
   kernels: [
     addCpu, subCpu, mulCpu, divCpu, powCpu, maxCpu, minCpu,
     expCpu, logCpu, negCpu, absCpu, sqrtCpu, identityCpu, clipCpu,
     reduceSumCpu, reduceMeanCpu, reduceMaxCpu,
-    matmulCpu, reshapeCpu, transposeCpu, concatCpu, constantCpu, logSoftmaxCpu,
+    matmulCpu, reshapeCpu, transposeCpu, concatCpu, constantCpu, logSoftmaxCpu, shapeOfCpu,
     addWebGpu, subWebGpu, mulWebGpu, divWebGpu, powWebGpu, maxWebGpu, minWebGpu,
     expWebGpu, logWebGpu, negWebGpu, absWebGpu, sqrtWebGpu, identityWebGpu, clipWebGpu,
     reduceSumWebGpu, reduceMeanWebGpu, reduceMaxWebGpu,
-    matmulWebGpu, reshapeWebGpu, transposeWebGpu, concatWebGpu, constantWebGpu, logSoftmaxWebGpu,
+    matmulWebGpu, reshapeWebGpu, transposeWebGpu, concatWebGpu, constantWebGpu, logSoftmaxWebGpu, shapeOfWebGpu,
   ],
   cases: [...elementwiseCases, ...reduceCases, ...shapeCases, ...matmulCases, ...logSoftmaxCases],
 });

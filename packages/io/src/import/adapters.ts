@@ -1,7 +1,8 @@
 import { HubelError, type Shape } from '@hubel/core';
 import type { OnnxNodeProto } from '../proto/messages.js';
 import type { ImportContext } from './context.js';
-import { onnxAttrs } from './generic.js';
+import { DataType } from '../tensor-data.js';
+import { importWithLayer, onnxAttrs } from './generic.js';
 
 /**
  * Importers for ONNX ops whose general form is wider than the layer that computes their
@@ -136,6 +137,47 @@ function variadic(op: 'Concat' | 'Max' | 'Min' | 'Sum', layerOp: string, attrNam
   };
 }
 
+/**
+ * SoftmaxCrossEntropyLoss with its optional second output log_prob: the loss through the
+ * layer's own mapping, and log_prob = LogSoftmax(X) over axis 1 as a node beside it. (The
+ * loss layer declares one output so that loss models built by `withLoss` and the Trainer keep
+ * their single 'loss' value; the layer could absorb log_prob once they name extra outputs.)
+ */
+const softmaxCrossEntropy: OnnxAdapter = {
+  available: (has) => has('SoftmaxCrossEntropyLoss'),
+  import(ctx, node, name, where) {
+    const layer = ctx.layerFor('', 'SoftmaxCrossEntropyLoss')!;
+    const [loss, logProb] = node.outputs;
+    importWithLayer(ctx, logProb ? { ...node, outputs: [loss] } : node, layer, name, where);
+    if (!logProb) return;
+    const logSoftmax = ctx.requireLayer('', 'LogSoftmax', `${where} (its log_prob output)`);
+    ctx.emit(logSoftmax, { axis: 1 }, [ctx.data(node.inputs[0], where)], { name: `${name}/log_prob`, outputs: [logProb], where });
+  },
+};
+
+/**
+ * Shape: when the input's shape is fixed at import time (no symbolic batch), the output is a
+ * constant, so that Reshape and the other ops taking shapes as constant inputs read it
+ * (ONNX's function bodies, e.g. SoftmaxCrossEntropyLoss's, reshape by Shape(X)). Otherwise it
+ * is the Shape layer, computed at run time.
+ */
+const shape: OnnxAdapter = {
+  available: (has) => has('Shape'),
+  import(ctx, node, name, where) {
+    const dims = ctx.staticShape(node.inputs[0]);
+    if (!dims) {
+      importWithLayer(ctx, node, ctx.layerFor('', 'Shape')!, name, where);
+      return;
+    }
+    const a = onnxAttrs(node, where);
+    for (const k of Object.keys(a)) if (!['start', 'end'].includes(k)) throw new HubelError('attribute', `${where}: unknown Shape attribute '${k}' (Shape reads start, end)`);
+    const r = dims.length;
+    const clamp = (v: number) => Math.min(r, Math.max(0, v < 0 ? v + r : v));
+    const values = dims.slice(clamp(num(a.start, 0)), clamp(num(a.end, r)));
+    ctx.addConstant(node.outputs[0], { dims: [values.length], dataType: DataType.INT64, values: Float64Array.from(values) }, 'constant-node');
+  },
+};
+
 /** Adapters by `domain::opType`. */
 export const ADAPTERS: Readonly<Record<string, OnnxAdapter>> = Object.freeze({
   '::Gemm': gemm,
@@ -145,4 +187,6 @@ export const ADAPTERS: Readonly<Record<string, OnnxAdapter>> = Object.freeze({
   '::Sum': variadic('Sum', 'Add', []),
   '::Softmax': legacySoftmax('Softmax'),
   '::LogSoftmax': legacySoftmax('LogSoftmax'),
+  '::SoftmaxCrossEntropyLoss': softmaxCrossEntropy,
+  '::Shape': shape,
 });

@@ -136,8 +136,21 @@ export class ImportContext {
     return this.#built.has(value);
   }
 
+  #symbolicBatch = false;
+
+  /**
+   * A value's shape when it is fixed at import time, or undefined: no graph input declared so
+   * far (nor `name` itself, when it is a bound input not declared yet) has a symbolic batch.
+   */
+  staticShape(name: string): Shape | undefined {
+    const pending = this.#pending.get(name);
+    if (this.#symbolicBatch || (pending && !this.#built.has(name) && pending().shape.includes(null))) return undefined;
+    return this.shape(name);
+  }
+
   /** Declares a graph input. */
   input(name: string, shape: readonly (number | null)[], dtype: 'float' | 'int32'): void {
+    if (shape.includes(null)) this.#symbolicBatch = true;
     this.builder.input(name, shape, dtype);
     this.#built.add(name);
     this.#shapes.set(name, shape.map((d) => d ?? 1));

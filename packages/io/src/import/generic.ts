@@ -44,8 +44,16 @@ export function importWithLayer(ctx: ImportContext, node: OnnxNodeProto, layer: 
   const attrInputs = (m.inputsFromAttrs ?? []).filter((s) => isInputAt(s, opset));
   const attrAt = new Map(attrInputs.map((s) => [s.index, s]));
   const ins = node.inputs;
-  for (let i = 0; i < dataCount; i++) {
+  // The layer's trailing optional data inputs may be absent ('' or left off); a present one
+  // after an absent one cannot be passed, since Hubel nodes take their inputs by position.
+  const required = dataCount - (layer.optionalInputs ?? 0);
+  for (let i = 0; i < required; i++) {
     if (!ins[i]) throw new HubelError('graph', `${where}: data input ${i} ('${layer.inputs[i]}') is missing`);
+  }
+  let given = required;
+  while (given < dataCount && ins[given]) given++;
+  for (let i = given; i < dataCount; i++) {
+    if (ins[i]) throw new UnsupportedOnnxError(`${where}: optional input ${i} ('${layer.inputs[i]}') is given while input ${given} ('${layer.inputs[given]}') is absent; Hubel's ${layerLabel(layer)} takes its optional inputs in order`, [`${node.opType} with a gap in its optional inputs`]);
   }
   // Outputs first: a variant that asks for outputs we do not compute is unsupported, whatever its attributes.
   const outputs = [...node.outputs];
@@ -72,7 +80,7 @@ export function importWithLayer(ctx: ImportContext, node: OnnxNodeProto, layer: 
     attrValues[spec.attr] = attrFromConstant(spec, c.values, c.dims, `${where}: input ${i}`);
   }
   const paramShapes = paramInputs.map((p) => (p.value ? ctx.shape(p.value) : undefined)) as Shape[];
-  const inputShapes = ins.slice(0, dataCount).map((i) => ctx.shape(i));
+  const inputShapes = ins.slice(0, given).map((i) => ctx.shape(i));
 
   // Attributes: the layer's fromOnnx, or ONNX names in camelCase onto our schema.
   const raw = onnxAttrs(node, where);
@@ -126,7 +134,7 @@ export function importWithLayer(ctx: ImportContext, node: OnnxNodeProto, layer: 
     params[pname] = c.values;
     givenShapes[pname] = c.dims;
   });
-  const data = ins.slice(0, dataCount).map((v) => ctx.data(v, where));
+  const data = ins.slice(0, given).map((v) => ctx.data(v, where));
   const outs = layer.outputs.map((o, i) => (outputs[i] ? outputs[i] : ctx.freshValue(`${name}.${o}`)));
   ctx.emit(layer, resolved, data, { name, outputs: outs, params, paramShapes: givenShapes, where });
 }

@@ -22,4 +22,24 @@ export const softmaxCrossEntropyCases = defineCases(SoftmaxCrossEntropy, [
     inputs: [[2, 3, 4, 4], { shape: [2, 4, 4], values: { labels: 3 } }],
     skipSuites: { onnx: 'ONNX SoftmaxCrossEntropyLoss has no label smoothing; export refuses it' },
   },
+  {
+    name: 'class weights W [4], mean over [5, 4] divides by Σ W[label]; ∂C/∂W',
+    inputs: [[5, 4], { shape: [5], values: { labels: 4 } }, { shape: [4], values: 'positive' }],
+  },
+  {
+    name: "reduction 'none', per pixel [2, 3, 2, 3] with weights and ignoreIndex 1",
+    attrs: { reduction: 'none', ignoreIndex: 1 },
+    inputs: [[2, 3, 2, 3], { shape: [2, 2, 3], values: { labels: 3 } }, { shape: [3], values: 'positive' }],
+  },
+  {
+    name: "reduction 'none' without weights [4, 5]",
+    attrs: { reduction: 'none' },
+    inputs: [[4, 5], { shape: [4], values: { labels: 5 } }],
+  },
+  {
+    name: 'sum with weights and smoothing 0.1, [3, 4, 5]',
+    attrs: { reduction: 'sum', labelSmoothing: 0.1 },
+    inputs: [[3, 4, 5], { shape: [3, 5], values: { labels: 4 } }, { shape: [4], values: 'positive' }],
+    skipSuites: { onnx: 'ONNX SoftmaxCrossEntropyLoss has no label smoothing; export refuses it' },
+  },
 ]);

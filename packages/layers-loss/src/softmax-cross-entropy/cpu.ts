@@ -1,12 +1,15 @@
 // Softmax cross-entropy on the CPU, fused, over scores viewed as [N, C, inner]. Per position,
-// with m = max_c x_c and s = Σ_c e^{x_c − m} (so e^· ≤ 1: stable for any logits):
-// ℓ = log s + (1 − ε)(m − x_label) + (ε/C)·Σ_c (m − x_c); forward saves p = softmax(x).
-// ∂C/∂x_c = dC·k·(p_c − q_c), q = (1 − ε)·onehot + ε/C, k = 1/count ('mean') or 1; 0 where ignored.
+// with m = max_c x_c and log p_c = x_c − m − log Σ_c e^{x_c − m} (stable for any logits):
+// ℓ = −(1 − ε)·log p_label − (ε/C)·Σ_c log p_c, weighted and reduced by ../class-weights.
+// ∂C/∂x_c = s·w·(p_c − q_c), q = (1 − ε)·onehot + ε/C, s = ∂C/∂(w·ℓ); 0 where ignored.
+// ∂C/∂W comes from the class-weights block. Forward saves log p.
 import type {} from '@hubel/backend-cpu';
 import { HubelError, defineKernel, fmtShape, layerLabel, sizeOf, type Shape } from '@hubel/core';
+import { classWeightGrad, positionSeeds, positionWeights, reduceLoss } from '../class-weights/cpu.js';
 import { SoftmaxCrossEntropy } from './definition.js';
 
-function unravel(index: number, shape: Shape): string {
+/** `[n, d1, …]` of a flat label index, for messages. */
+export function unravel(index: number, shape: Shape): string {
   const at: number[] = [];
   for (let d = shape.length - 1; d >= 0; d--) {
     at.unshift(index % shape[d]);
@@ -16,75 +19,66 @@ function unravel(index: number, shape: Shape): string {
 }
 
 export const softmaxCrossEntropyCpu = defineKernel(SoftmaxCrossEntropy, 'cpu', {
-  forward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t], node }) {
+  forward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t, W], node }) {
     const classes = x.shape[1];
     const inner = sizeOf(x.shape.slice(2));
     const labels = backend.ints(t);
     // Labels are checked before anything is allocated, so a bad batch leaks nothing.
-    let count = 0;
-    for (let k = 0; k < labels.length; k++) {
-      const label = labels[k];
-      if (label === ignoreIndex) continue;
-      if (!(label >= 0 && label < classes)) {
-        throw new HubelError(
-          'shape',
-          `node '${node}' (${layerLabel(SoftmaxCrossEntropy)}): label ${label} at T${unravel(k, t.shape)} is outside [0, ${classes}) — X ${fmtShape(x.shape)} has ${classes} classes`,
-        );
-      }
-      count++;
-    }
+    const w = positionWeights(labels, classes, ignoreIndex, W && backend.data(W), (k, label) => {
+      throw new HubelError(
+        'shape',
+        `node '${node}' (${layerLabel(SoftmaxCrossEntropy)}): label ${label} at T${unravel(k, t.shape)} is outside [0, ${classes}) — X ${fmtShape(x.shape)} has ${classes} classes`,
+      );
+    });
     const xs = backend.data(x);
-    const pT = backend.alloc(x.shape);
-    const p = backend.data(pT);
+    const lpT = backend.alloc(x.shape);
+    const lp = backend.data(lpT);
+    const plain = new Float64Array(labels.length);
     const stride = classes * inner;
-    let total = 0;
     for (let k = 0; k < labels.length; k++) {
       const base = Math.floor(k / inner) * stride + (k % inner);
       const end = base + stride;
       let max = -Infinity;
       for (let j = base; j < end; j += inner) if (xs[j] > max) max = xs[j];
       let sum = 0;
-      let gap = 0; // Σ_c (m − x_c), for the smoothing term
+      for (let j = base; j < end; j += inner) sum += Math.exp(xs[j] - max);
+      const shift = max + Math.log(sum);
+      let all = 0; // Σ_c log p_c, for the smoothing term
       for (let j = base; j < end; j += inner) {
-        const e = Math.exp(xs[j] - max);
-        p[j] = e;
-        sum += e;
-        gap += max - xs[j];
+        lp[j] = xs[j] - shift;
+        all += lp[j];
       }
-      const inv = 1 / sum;
-      for (let j = base; j < end; j += inner) p[j] *= inv;
-      const label = labels[k];
-      if (label === ignoreIndex) continue;
-      total += Math.log(sum) + (1 - eps) * (max - xs[base + label * inner]) + (eps / classes) * gap;
+      if (labels[k] !== ignoreIndex) plain[k] = -(1 - eps) * lp[base + labels[k] * inner] - (eps / classes) * all;
     }
-    const out = backend.alloc([]);
-    // Mean over zero labelled positions is taken as 0 (ONNX's reference gives 0/0 = NaN).
-    backend.data(out)[0] = reduction === 'mean' ? (count > 0 ? total / count : 0) : total;
-    return { outputs: [out], saved: { p: pT, count } };
+    const { y, denom } = reduceLoss(backend, plain, w, reduction, t.shape);
+    return { outputs: [y], saved: { lp: lpT, plain, w, denom } };
   },
-  backward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t], saved, dOutputs: [dC], wants }) {
-    if (!wants.inputs[0]) return { dInputs: [undefined, undefined] };
-    const count: number = saved.count;
+  backward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t, W], outputs: [y], saved, dOutputs: [dC], wants }) {
     const classes = x.shape[1];
     const inner = sizeOf(x.shape.slice(2));
-    const scale = reduction === 'mean' ? (count > 0 ? backend.data(dC)[0] / count : 0) : backend.data(dC)[0];
     const labels = backend.ints(t);
-    const p = backend.data(saved.p);
-    const dxT = backend.alloc(x.shape);
-    const dx = backend.data(dxT);
-    const stride = classes * inner;
-    const floor = eps / classes;
-    for (let k = 0; k < labels.length; k++) {
-      const base = Math.floor(k / inner) * stride + (k % inner);
-      const end = base + stride;
-      const label = labels[k];
-      if (label === ignoreIndex) {
-        for (let j = base; j < end; j += inner) dx[j] = 0;
-        continue;
+    const w: Float64Array = saved.w;
+    const seeds = positionSeeds(backend, dC, reduction, saved.denom, labels.length);
+    let dxT;
+    if (wants.inputs[0]) {
+      const lp = backend.data(saved.lp);
+      dxT = backend.alloc(x.shape);
+      const dx = backend.data(dxT);
+      const stride = classes * inner;
+      const floor = eps / classes;
+      for (let k = 0; k < labels.length; k++) {
+        const base = Math.floor(k / inner) * stride + (k % inner);
+        const end = base + stride;
+        const scale = seeds[k] * w[k];
+        if (scale === 0) {
+          for (let j = base; j < end; j += inner) dx[j] = 0;
+          continue;
+        }
+        for (let j = base; j < end; j += inner) dx[j] = scale * (Math.exp(lp[j]) - floor);
+        dx[base + labels[k] * inner] -= scale * (1 - eps);
       }
-      for (let j = base; j < end; j += inner) dx[j] = scale * (p[j] - floor);
-      dx[base + label * inner] -= scale * (1 - eps);
     }
-    return { dInputs: [dxT, undefined] };
+    const dW = W && wants.inputs[2] ? classWeightGrad(backend, { labels, ignoreIndex, plain: saved.plain, seeds, reduction, y, classes }) : undefined;
+    return { dInputs: [dxT, undefined, dW] };
   },
 });

@@ -200,3 +200,95 @@ describe('SoftmaxCrossEntropy', () => {
     expect(() => toOnnx(SoftmaxCrossEntropy.resolve({ labelSmoothing: 0.1 }))).toThrowError(/labelSmoothing': ONNX export needs 0 .*found 0\.1/);
   });
 });
+
+describe("SoftmaxCrossEntropy with class weights W and reduction 'none' (ONNX semantics)", () => {
+  const backend = createCpuBackend({ dtype: 'float64' });
+
+  /** Loss values and ∂C/∂x, ∂C/∂W for the seed dC (ones of the output's shape by default). */
+  async function run(attrs: { reduction?: 'mean' | 'sum' | 'none'; ignoreIndex?: number }, x: number[], xShape: number[], labels: number[], weights: number[] | undefined, dC?: number[]) {
+    const g = new GraphBuilder({ registry });
+    const ins = [g.input('x', xShape), g.input('t', [xShape[0], ...xShape.slice(2)], 'int32')];
+    if (weights) ins.push(g.input('w', [xShape[1]]));
+    g.output(g.add(SoftmaxCrossEntropy, attrs, ins, { name: 'loss' }));
+    const model = g.build({ backend });
+    const feeds = { x: backend.tensor(x, xShape), t: backend.tensor(labels, [xShape[0], ...xShape.slice(2)], 'int32'), ...(weights ? { w: backend.tensor(weights, [xShape[1]]) } : {}) };
+    const r = model.forward(feeds, { mode: 'train' });
+    const y = r.get('loss');
+    const value = Array.from(await y.read());
+    const seed = backend.tensor(dC ?? value.map(() => 1), y.shape);
+    const grads = r.backward({ seeds: { loss: seed }, inputs: weights ? ['x', 'w'] : ['x'] });
+    const dx = Array.from(await grads.inputs.get('x')!.read());
+    const dW = weights ? Array.from(await grads.inputs.get('w')!.read()) : [];
+    grads.dispose();
+    r.dispose();
+    model.dispose();
+    return { value, shape: y.shape, dx, dW };
+  }
+
+  /** −W[label]·log softmax(x)[label] per position of [N, C, D], the plain way; null where ignored. */
+  function perPosition(x: number[], [n, c, ...rest]: number[], labels: number[], w: number[] | undefined, ignore?: number) {
+    const d = rest.reduce((a, b) => a * b, 1);
+    const out: (number | null)[] = [];
+    for (let b = 0; b < n; b++)
+      for (let k = 0; k < d; k++) {
+        const label = labels[b * d + k];
+        if (label === ignore) {
+          out.push(null);
+          continue;
+        }
+        let z = 0;
+        for (let cls = 0; cls < c; cls++) z += Math.exp(x[(b * c + cls) * d + k]);
+        out.push(-(w ? w[label] : 1) * Math.log(Math.exp(x[(b * c + label) * d + k]) / z));
+      }
+    return out;
+  }
+
+  it('mean divides Σ W[label]·ℓ by Σ W[label] over non-ignored positions; ∂C/∂W = Σ_{label = c} (ℓ − C)/ΣW (seed 71)', async () => {
+    const x = draw(71, 18, 2);
+    const labels = [0, 2, 1, 2, 0, 2];
+    const w = [0.5, 2, 1.25];
+    const { value, dx, dW } = await run({ ignoreIndex: 1 }, x, [6, 3], labels, w);
+    const per = perPosition(x, [6, 3], labels, w, 1);
+    const denom = labels.reduce((a, l) => (l === 1 ? a : a + w[l]), 0);
+    const mean = per.reduce<number>((a, v) => a + (v ?? 0), 0) / denom;
+    expect(Math.abs(value[0] - mean)).toBeLessThan(TOL);
+    // ∂C/∂W_c = Σ_{k: label c} (ℓ_k/W_c − C)/ΣW with ℓ_k/W_c the unweighted loss.
+    const wantDW = w.map((wc, c) => (c === 1 ? 0 : labels.reduce((a, l, k) => (l === c ? a + ((per[k] as number) / wc - mean) / denom : a), 0)));
+    expectClose(dW, wantDW, TOL, 'dW');
+    // ∂C/∂x at position k = W[label]·(p − onehot)/ΣW; zero at the ignored position 2.
+    expect(dx.slice(6, 9)).toEqual([0, 0, 0]);
+    const p0 = x.slice(0, 3).map((v) => Math.exp(v) / x.slice(0, 3).reduce((a, u) => a + Math.exp(u), 0));
+    expectClose(dx.slice(0, 3), p0.map((p, c) => (w[0] * (p - (c === 0 ? 1 : 0))) / denom), TOL, 'dx[0]');
+  });
+
+  it("'none' keeps W[label]·ℓ per position with shape [N, d1], 0 where ignored; ∂C/∂x scales by dC (seed 73)", async () => {
+    const x = draw(73, 24, 2);
+    const labels = [1, 3, 0, 0, 2, 3];
+    const w = [1, 0.5, 2, 3];
+    const dC = [0.3, -1, 2, 0.5, 1.5, -0.2];
+    const { value, shape, dx, dW } = await run({ reduction: 'none', ignoreIndex: 0 }, x, [2, 4, 3], labels, w, dC);
+    expect(shape).toEqual([2, 3]);
+    expectClose(value, perPosition(x, [2, 4, 3], labels, w, 0).map((v) => v ?? 0), TOL, 'loss');
+    // ∂C/∂W_c = Σ_{k: label c} dC_k·ℓ_k/W_c (the unweighted loss).
+    const per = perPosition(x, [2, 4, 3], labels, undefined, 0);
+    expectClose(dW, w.map((_, c) => labels.reduce((a, l, k) => (l === c && l !== 0 ? a + dC[k] * (per[k] as number) : a), 0)), TOL, 'dW');
+    // Position (n 0, d 1) has label 3: ∂C/∂x_c = dC·W[3]·(p_c − [c = 3]).
+    const col = [0, 1, 2, 3].map((c) => x[c * 3 + 1]);
+    const z = col.reduce((a, v) => a + Math.exp(v), 0);
+    expectClose([0, 1, 2, 3].map((c) => dx[c * 3 + 1]), col.map((v, c) => dC[1] * w[3] * (Math.exp(v) / z - (c === 3 ? 1 : 0))), TOL, 'dx column');
+  });
+
+  it("'sum' without W equals the sum of the plain per-position losses (seed 75)", async () => {
+    const x = draw(75, 15, 2);
+    const labels = [4, 0, 2];
+    const { value, shape } = await run({ reduction: 'sum' }, x, [3, 5], labels, undefined);
+    expect(shape).toEqual([]);
+    expect(Math.abs(value[0] - perPosition(x, [3, 5], labels, undefined).reduce<number>((a, v) => a + (v as number), 0))).toBeLessThan(TOL);
+  });
+
+  it('W of the wrong shape is rejected naming both shapes', () => {
+    const g = new GraphBuilder({ registry });
+    g.output(g.add(SoftmaxCrossEntropy, undefined, [g.input('x', [2, 3]), g.input('t', [2], 'int32'), g.input('w', [4])], { name: 'loss' }));
+    expect(() => g.build({ backend })).toThrowError(/node 'loss' \(SoftmaxCrossEntropyLoss\): class weights W must have shape \[3\] \(one per class of X \[2, 3\]\), found W \[4\]/);
+  });
+});

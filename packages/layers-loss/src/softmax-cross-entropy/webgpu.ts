@@ -1,23 +1,21 @@
 // Softmax cross-entropy on WebGPU, fused, over scores viewed as [N, C, inner]. One invocation
-// per position k computes, with m = max_c x_c and s = Σ_c e^{x_c − m},
-//   ℓ_k = log s + (1 − ε)(m − x_label) + (ε/C)·Σ_c (m − x_c)   (0 where the label is ignored)
-// and writes p = softmax(x); the reduce block sums ℓ and the labelled count; C = Σℓ / count
-// ('mean', 0 when nothing is labelled) or Σℓ. Backward, one invocation per score:
-// ∂C/∂x_c = dC·k·(p_c − ε/C − (1 − ε)[c = label]), k = 1/count or 1, 0 at ignored positions.
+// per position k writes log p = x − m − log Σ_c e^{x_c − m} (m = max_c x_c), the unweighted
+//   ℓ_k = −(1 − ε)·log p_label − (ε/C)·Σ_c log p_c
+// and its weight w_k (W[label] or 1; 0 where ignored); ../class-weights reduces w·ℓ and gives
+// the seeds s_k. Backward, one invocation per score: ∂C/∂x_c = s_k·w_k·(p_c − ε/C − (1 − ε)[c = label]).
 // Labels are not read back to the host: a label outside [0, C) yields a NaN loss (the CPU
 // kernel throws), which the trainer's NaN guard reports.
 import type { Program } from '@hubel/backend-webgpu';
 import { LINEAR_INDEX, grid, read, write } from '@hubel/backend-webgpu';
 import { defineKernel } from '@hubel/core';
+import { classWeightGradGpu, positionSeedsGpu, reduceLossGpu } from '../class-weights/webgpu.js';
 import { SoftmaxCrossEntropy } from './definition.js';
-
-const UNIFORMS = [['positions', 'u32'], ['classes', 'u32'], ['inner', 'u32'], ['hasIgnore', 'u32'], ['ignore', 'i32'], ['eps', 'f32'], ['nan', 'f32']] as const;
 
 const FORWARD: Program = {
   name: 'softmaxCrossEntropy.forward',
   key: 'softmaxCrossEntropy.forward',
-  uniforms: UNIFORMS,
-  storage: [read('x'), read('labels', 'i32'), write('p'), write('loss'), write('labelled')],
+  uniforms: [['positions', 'u32'], ['classes', 'u32'], ['inner', 'u32'], ['hasIgnore', 'u32'], ['ignore', 'i32'], ['eps', 'f32'], ['hasWeights', 'u32'], ['nan', 'f32']],
+  storage: [read('x'), read('labels', 'i32'), read('weights'), write('lp'), write('plain'), write('wk')],
   body: () => /* wgsl */ `${LINEAR_INDEX}
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -27,25 +25,27 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var m = -3.402823e38;
   for (var c = 0u; c < u.classes; c++) { m = max(m, x[base + c * u.inner]); }
   var s = 0.0;
-  var gap = 0.0;
+  for (var c = 0u; c < u.classes; c++) { s += exp(x[base + c * u.inner] - m); }
+  let shift = m + log(s);
+  var all = 0.0;
   for (var c = 0u; c < u.classes; c++) {
-    let v = x[base + c * u.inner];
-    let e = exp(v - m);
-    p[base + c * u.inner] = e;
-    s += e;
-    gap += m - v;
+    let v = x[base + c * u.inner] - shift;
+    lp[base + c * u.inner] = v;
+    all += v;
   }
-  for (var c = 0u; c < u.classes; c++) { p[base + c * u.inner] /= s; }
   let label = labels[k];
   if (u.hasIgnore == 1u && label == u.ignore) {
-    loss[k] = 0.0;
-    labelled[k] = 0.0;
+    plain[k] = 0.0;
+    wk[k] = 0.0;
     return;
   }
-  var xl = u.nan; // a label outside [0, C) makes the loss NaN (WGSL has no NaN literal)
-  if (label >= 0 && u32(label) < u.classes) { xl = x[base + u32(label) * u.inner]; }
-  loss[k] = log(s) + (1.0 - u.eps) * (m - xl) + (u.eps / f32(u.classes)) * gap;
-  labelled[k] = 1.0;
+  if (label < 0 || u32(label) >= u.classes) {
+    plain[k] = u.nan; // WGSL has no NaN literal
+    wk[k] = 1.0;
+    return;
+  }
+  plain[k] = -(1.0 - u.eps) * lp[base + u32(label) * u.inner] - (u.eps / f32(u.classes)) * all;
+  wk[k] = select(1.0, weights[u32(label)], u.hasWeights == 1u);
 }
 `,
 };
@@ -53,54 +53,47 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 const BACKWARD: Program = {
   name: 'softmaxCrossEntropy.backward',
   key: 'softmaxCrossEntropy.backward',
-  uniforms: [...UNIFORMS, ['mean', 'u32']],
-  storage: [read('p'), read('labels', 'i32'), read('seed'), read('count'), write('dx')],
+  uniforms: [['size', 'u32'], ['classes', 'u32'], ['inner', 'u32'], ['eps', 'f32']],
+  storage: [read('lp'), read('labels', 'i32'), read('coef'), write('dx')],
   body: () => /* wgsl */ `${LINEAR_INDEX}
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let j = linearIndex(gid, nwg);
-  if (j >= u.positions * u.classes) { return; }
+  if (j >= u.size) { return; }
   let i = j % u.inner;
   let c = (j / u.inner) % u.classes;
   let k = (j / (u.inner * u.classes)) * u.inner + i;
-  let label = labels[k];
-  var scale = seed[0];
-  if (u.mean == 1u) { scale = select(0.0, scale / count[0], count[0] > 0.0); }
-  if (u.hasIgnore == 1u && label == u.ignore) {
-    dx[j] = 0.0;
-    return;
-  }
-  let hit = select(0.0, 1.0 - u.eps, i32(c) == label);
-  dx[j] = scale * (p[j] - u.eps / f32(u.classes) - hit);
+  let hit = select(0.0, 1.0 - u.eps, i32(c) == labels[k]);
+  dx[j] = coef[k] * (exp(lp[j]) - u.eps / f32(u.classes) - hit);
 }
 `,
 };
 
 export const softmaxCrossEntropyWebGpu = defineKernel(SoftmaxCrossEntropy, 'webgpu', {
-  forward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t] }) {
-    const { blocks } = backend;
+  forward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t, W] }) {
     const classes = x.shape[1];
     const positions = t.size;
-    const p = backend.alloc(x.shape);
-    const loss = backend.alloc([positions]);
-    const labelled = backend.alloc([positions]);
-    const uniforms = [positions, classes, x.size / (x.shape[0] * classes), ignoreIndex === undefined ? 0 : 1, ignoreIndex ?? 0, eps, NaN];
-    backend.run(FORWARD, [x, t, p, loss, labelled], uniforms, grid(positions));
-    const total = blocks.reduce(loss, { axes: [0], outShape: [] });
-    const count = blocks.reduce(labelled, { axes: [0], outShape: [] });
-    const out =
-      reduction === 'mean'
-        ? blocks.map({ name: 'softmaxCrossEntropy.mean', expr: 'select(0.0, a / b, b > 0.0)', inputs: [total, count] })
-        : blocks.reshape(total, []);
-    for (const tensor of [loss, labelled, total]) tensor.dispose();
-    return { outputs: [out], saved: { p, count } };
+    const lp = backend.alloc(x.shape);
+    const plain = backend.alloc([positions]);
+    const wk = backend.alloc([positions]);
+    const uniforms = [positions, classes, x.size / (x.shape[0] * classes), ignoreIndex === undefined ? 0 : 1, ignoreIndex ?? 0, eps, W ? 1 : 0, NaN];
+    // Without W, x stands in for the unread weights binding.
+    backend.run(FORWARD, [x, t, W ?? x, lp, plain, wk], uniforms, grid(positions));
+    const { y, denom } = reduceLossGpu(backend, plain, wk, reduction, t.shape);
+    return { outputs: [y], saved: { lp, plain, wk, denom } };
   },
-  backward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t], saved, dOutputs: [dC], wants }) {
-    if (!wants.inputs[0]) return { dInputs: [undefined, undefined] };
+  backward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t, W], outputs: [y], saved, dOutputs: [dC], wants }) {
     const classes = x.shape[1];
-    const dx = backend.alloc(x.shape);
-    const uniforms = [t.size, classes, x.size / (x.shape[0] * classes), ignoreIndex === undefined ? 0 : 1, ignoreIndex ?? 0, eps, NaN, reduction === 'mean' ? 1 : 0];
-    backend.run(BACKWARD, [saved.p, t, dC, saved.count, dx], uniforms, grid(x.size));
-    return { dInputs: [dx, undefined] };
+    const seeds = positionSeedsGpu(backend, dC, reduction, saved.denom, t.size);
+    let dx;
+    if (wants.inputs[0]) {
+      const coef = backend.blocks.map({ name: 'softmaxCrossEntropy.coef', expr: 'a * b', inputs: [seeds, saved.wk] });
+      dx = backend.alloc(x.shape);
+      backend.run(BACKWARD, [saved.lp, t, coef, dx], [x.size, classes, x.size / (x.shape[0] * classes), eps], grid(x.size));
+      coef.dispose();
+    }
+    const dW = W && wants.inputs[2] ? classWeightGradGpu(backend, { labels: t, ignoreIndex, plain: saved.plain, seeds, reduction, y, classes }) : undefined;
+    seeds.dispose();
+    return { dInputs: [dx, undefined, dW] };
   },
 });

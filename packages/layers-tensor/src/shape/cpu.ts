@@ -1,10 +1,11 @@
 // Shape ops on the CPU. Reshape copies the elements under the new shape (backward reshapes dy
 // back). Transpose is the backend's transpose block; backward applies the inverse permutation. Concat copies [outer, A's axis·inner] and [outer, B's axis·inner]
 // runs side by side; backward splits dy the same way. Constant returns a copy of its value;
-// backward hands dy to the value.
+// backward hands dy to the value. Shape uploads the input's dimensions as int32 (no
+// data is read); its gradient is zeros.
 import type { CpuBackend } from '@hubel/backend-cpu';
 import { defineKernel, sizeOf, type Shape, type Tensor } from '@hubel/core';
-import { Concat, Constant, Reshape, Transpose, permutation } from './definition.js';
+import { Concat, Constant, Reshape, ShapeOf, Transpose, permutation, shapeSlice } from './definition.js';
 
 export const reshapeCpu = defineKernel(Reshape, 'cpu', {
   forward({ backend: { blocks }, attrs, inputs: [x] }) {
@@ -70,5 +71,15 @@ export const constantCpu = defineKernel(Constant, 'cpu', {
   },
   backward({ backend, dOutputs: [dy], wants }) {
     return { dInputs: [], dParams: wants.params ? { value: backend.ops.copy(dy) } : {} };
+  },
+});
+
+export const shapeOfCpu = defineKernel(ShapeOf, 'cpu', {
+  forward({ backend, attrs, inputs: [x] }) {
+    const [start, end] = shapeSlice(attrs, x.shape.length);
+    return { outputs: [backend.tensor(x.shape.slice(start, end), [end - start], 'int32')] };
+  },
+  backward({ backend, inputs: [x], wants }) {
+    return { dInputs: [wants.inputs[0] ? backend.zeros(x.shape) : undefined] };
   },
 });

@@ -112,3 +112,31 @@ export const Constant = defineLayer({
   inferShapes: (a) => [[...a.shape]],
   onnx: withIo({ since: 13, initializer: 'value' }),
 });
+
+/** The [start, end) slice of a rank-r shape that ONNX Shape returns (negative ends count from the back, clamped). */
+export function shapeSlice(a: { start: number; end?: number }, r: number): [number, number] {
+  const clamp = (v: number) => Math.min(r, Math.max(0, v < 0 ? v + r : v));
+  return [clamp(a.start), clamp(a.end ?? r)];
+}
+
+/**
+ * ONNX Shape: y = the input's dimensions start…end−1 as an int32 vector (int64 in ONNX). Its
+ * derivative with respect to x is 0, so backward returns zeros. An empty result (a scalar
+ * input, start ≥ end) is refused: Hubel tensors have no empty dimensions.
+ */
+export const ShapeOf = defineLayer({
+  domain: '',
+  type: 'Shape',
+  doc: 'y = shape(x)[start:end], int32',
+  attrs: {
+    start: attr.int({ default: 0, doc: 'first axis (negative counts from the back)' }),
+    end: attr.int({ optional: true, doc: 'one past the last axis (default: the rank)' }),
+  },
+  outputs: ['shape'],
+  inferShapes: (a, [x]) => {
+    const [s, e] = shapeSlice(a, x.length);
+    if (e <= s) throw new Error(`Shape of a rank-${x.length} input from axis ${a.start} to ${a.end ?? x.length} is empty; Hubel tensors have no empty dimensions`);
+    return [[e - s]];
+  },
+  onnx: { since: 15 },
+});

@@ -2,10 +2,11 @@
 // Transpose is the layout block's permute; backward applies the inverse permutation. Concat
 // pads A with zeros after it and B with zeros before it along the axis (layout block) and adds
 // the two (adding an exact 0 changes nothing); backward crops dy with the adjoint of padding.
-// Constant returns a copy of its value; backward hands dy to the value.
+// Constant returns a copy of its value; backward hands dy to the value. Shape uploads the input's dimensions as int32 (no
+// data is read); its gradient is zeros.
 import type {} from '@hubel/backend-webgpu';
 import { defineKernel, type Shape } from '@hubel/core';
-import { Concat, Constant, Reshape, Transpose, permutation } from './definition.js';
+import { Concat, Constant, Reshape, ShapeOf, Transpose, permutation, shapeSlice } from './definition.js';
 
 export const reshapeWebGpu = defineKernel(Reshape, 'webgpu', {
   forward({ backend: { blocks }, attrs, inputs: [x] }) {
@@ -69,5 +70,15 @@ export const constantWebGpu = defineKernel(Constant, 'webgpu', {
   },
   backward({ backend, dOutputs: [dy], wants }) {
     return { dInputs: [], dParams: wants.params ? { value: backend.ops.copy(dy) } : {} };
+  },
+});
+
+export const shapeOfWebGpu = defineKernel(ShapeOf, 'webgpu', {
+  forward({ backend, attrs, inputs: [x] }) {
+    const [start, end] = shapeSlice(attrs, x.shape.length);
+    return { outputs: [backend.tensor(x.shape.slice(start, end), [end - start], 'int32')] };
+  },
+  backward({ backend, inputs: [x], wants }) {
+    return { dInputs: [wants.inputs[0] ? backend.zeros(x.shape) : undefined] };
   },
 });
