@@ -37,7 +37,23 @@ const maybeAddCpu = defineKernel(MaybeAdd, 'cpu', {
   forward: ({ backend, inputs }) => ({ outputs: [inputs.length === 2 ? backend.ops.add(inputs[0], inputs[1]) : backend.ops.copy(inputs[0])] }),
   backward: ({ backend, inputs, dOutputs: [dy] }) => ({ dInputs: inputs.map(() => backend.ops.copy(dy)) }),
 });
-const testLayers = definePlugin({ name: 'test-layers', layers: [Scale, Sum2, MaybeAdd], kernels: [scaleCpu, sum2Cpu, maybeAddCpu] });
+// Two outputs: y = 2x and z = 3x; nodes may bind only the first (ONNX's optional outputs).
+const TwoWays = defineLayer({ domain: 'test', type: 'TwoWays', attrs: {}, outputs: ['Y', 'Z'], inferShapes: (_a, [x]) => [x, x] });
+const twoWaysCpu = defineKernel(TwoWays, 'cpu', {
+  forward({ backend, inputs: [x] }) {
+    const y = backend.alloc(x.shape), z = backend.alloc(x.shape);
+    const xs = backend.data(x), ys = backend.data(y), zs = backend.data(z);
+    for (let i = 0; i < xs.length; i++) (ys[i] = 2 * xs[i]), (zs[i] = 3 * xs[i]);
+    return { outputs: [y, z] };
+  },
+  backward({ backend, dOutputs: [dy, dz] }) {
+    const dx = backend.alloc(dy.shape);
+    const a = backend.data(dy), b = backend.data(dz), o = backend.data(dx);
+    for (let i = 0; i < a.length; i++) o[i] = 2 * a[i] + 3 * b[i];
+    return { dInputs: [dx] };
+  },
+});
+const testLayers = definePlugin({ name: 'test-layers', layers: [Scale, Sum2, MaybeAdd, TwoWays], kernels: [scaleCpu, sum2Cpu, maybeAddCpu, twoWaysCpu] });
 const registry = new Registry().use(cpuBackend, denseLayers, testLayers);
 
 describe('executor', () => {
@@ -74,6 +90,30 @@ describe('executor', () => {
     expect(Array.from(await run.get('one').read())).toEqual([1, 2]);
     expect(Array.from(await run.get('two').read())).toEqual([11, 22]);
     run.dispose();
+  });
+
+  it('binds only the outputs a node names; unbound ones get zero gradient and are freed', async () => {
+    const backend = createCpuBackend();
+    const g = new GraphBuilder({ registry });
+    g.input('x', [null, 2]);
+    const outs = g.node(TwoWays, {}, 'x', { name: 'tw' });
+    expect(outs).toEqual(['tw', 'tw.Z']);
+    g.node(TwoWays, {}, 'x', { name: 'half', outputs: ['onlyY'] });
+    g.output('onlyY', 'tw.Z');
+    const model = g.build({ backend });
+    const x = backend.tensor([1, -1], [1, 2]);
+    const live = backend.stats().liveTensors;
+    const run = model.forward({ x }, { mode: 'train' });
+    expect(Array.from(await run.get('onlyY').read())).toEqual([2, -2]);
+    expect(Array.from(await run.get('tw.Z').read())).toEqual([3, -3]);
+    const seeds = { onlyY: backend.tensor([1, 1], [1, 2]), 'tw.Z': backend.tensor([1, 1], [1, 2]) };
+    const grads = run.backward({ seeds, inputs: ['x'] });
+    // From 'half' only Y reaches the cost (2 each); from 'tw' only Z is used (3 each).
+    expect(Array.from(await grads.inputs.get('x')!.read())).toEqual([5, 5]);
+    grads.dispose();
+    run.dispose();
+    for (const t of Object.values(seeds)) t.dispose();
+    expect(backend.stats().liveTensors).toBe(live);
   });
 
   it('runs nodes in dependency order whatever order they were added in', async () => {
@@ -183,7 +223,7 @@ describe('executor', () => {
     }
     expect(err).toBeInstanceOf(HubelError);
     expect((err as HubelError).code).toBe('unknown-layer');
-    expect((err as Error).message).toMatch(/unknown layer type Convv \(registered: test.MaybeAdd, test.Scale, test.Sum2\)/);
+    expect((err as Error).message).toMatch(/unknown layer type Convv \(registered: test.MaybeAdd, test.Scale, test.Sum2, test.TwoWays\)/);
   });
 
   it('checks parameter shapes against the input at run time', () => {

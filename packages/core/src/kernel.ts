@@ -16,6 +16,11 @@ export interface ForwardArgs<D extends AnyLayer, B> {
   readonly rng: Rng;
   /** The node's name, for error messages. */
   readonly node: string;
+  /**
+   * Which of the layer's outputs the node uses (ONNX's optional outputs): a kernel may skip
+   * computing an unwanted one, returning any tensor of the right shape in its place.
+   */
+  readonly outputsWanted?: readonly boolean[];
 }
 
 /**

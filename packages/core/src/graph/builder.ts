@@ -65,8 +65,13 @@ export class GraphBuilder {
       throw new HubelError('graph', `${where}: expected ${range} input(s) (${layer.inputs.join(', ')}), found ${ins.length}`);
     }
     for (const i of ins) if (!this.#values.has(i)) throw new HubelError('graph', `${where}: input value '${i}' does not exist yet (values: ${[...this.#values].join(', ')})`);
-    const outs = opts.outputs ? [...opts.outputs] : layer.outputs.length === 1 ? [name] : layer.outputs.map((o) => `${name}.${o}`);
-    for (const o of outs) this.#claim(o, where);
+    // The first output is named after the node, others `node.Output`; `opts.outputs` may bind
+    // fewer than the layer has, or leave one out with '' (ONNX's optional outputs).
+    const outs = opts.outputs ? [...opts.outputs] : layer.outputs.map((o, i) => (i === 0 ? name : `${name}.${o}`));
+    if (outs.length === 0 || outs.length > layer.outputs.length || !outs[0]) {
+      throw new HubelError('graph', `${where}: expected 1 to ${layer.outputs.length} output name(s) (${layer.outputs.join(', ')}), the first non-empty; found ${JSON.stringify(outs)}`);
+    }
+    for (const o of outs) if (o) this.#claim(o, where);
     this.#nodes.push({ name, layer, attrs: layer.resolve(attrs as Record<string, unknown>, where), inputs: ins, outputs: outs });
     return outs;
   }
@@ -145,7 +150,9 @@ export class GraphBuilder {
       } catch (e) {
         throw new HubelError('shape', `${where}: ${(e as Error).message} (input shapes: ${ins.map(fmtShape).join(', ')})`, { cause: e });
       }
-      p.outputs.forEach((o, i) => shapes.set(o, outs[i]));
+      p.outputs.forEach((o, i) => {
+        if (o) shapes.set(o, outs[i]);
+      });
     }
     return shapes;
   }

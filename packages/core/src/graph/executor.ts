@@ -54,6 +54,7 @@ export class ForwardRun {
   readonly #feeds: ReadonlySet<Tensor>;
   readonly #records: NodeRecord[] = [];
   readonly #taken = new Set<Tensor>();
+  readonly #unbound: Tensor[] = [];
   #disposed = false;
   #backwardDone = false;
 
@@ -102,15 +103,18 @@ export class ForwardRun {
           mode: this.mode,
           rng,
           node: node.name,
+          outputsWanted: node.layer.outputs.map((_, i) => !!node.outputs[i]),
         });
-        if (result.outputs.length !== node.outputs.length) {
-          throw new HubelError('graph', `${where}: kernel returned ${result.outputs.length} outputs, the layer declares ${node.outputs.length}`);
+        if (result.outputs.length !== node.layer.outputs.length) {
+          throw new HubelError('graph', `${where}: kernel returned ${result.outputs.length} outputs, the layer declares ${node.layer.outputs.length}`);
         }
         result.outputs.forEach((t, i) => {
           if (!sameShape(t.shape, expected[i])) {
             throw new HubelError('shape', `${where}: kernel output ${i} has shape ${fmtShape(t.shape)}, shape inference says ${fmtShape(expected[i])}`);
           }
-          this.#values.set(node.outputs[i], t);
+          // Outputs the node does not bind (ONNX's optional outputs) stay with the run, unnamed.
+          if (node.outputs[i]) this.#values.set(node.outputs[i], t);
+          else this.#unbound.push(t);
         });
         if (result.updates && this.mode === 'train') {
           for (const [pname, t] of Object.entries(result.updates)) {
@@ -201,8 +205,9 @@ export class ForwardRun {
         }
         if (!rec.kernel.impl.backward) throw new HubelError('graph', `${where}: its kernel on '${backend.name}' has no backward pass`);
         const zeros: Tensor[] = [];
-        const dOutputs = node.outputs.map((o, i) => {
-          const g = grads.get(o);
+        const dOutputs = rec.result.outputs.map((_, i) => {
+          const o = node.outputs[i];
+          const g = o ? grads.get(o) : undefined;
           if (g) return g;
           const z = backend.ops.fill(rec.result.outputs[i].shape, 0);
           zeros.push(z);
@@ -268,6 +273,7 @@ export class ForwardRun {
     this.#disposed = true;
     for (const rec of this.#records) this.#disposeSaved(rec, rec.result);
     for (const t of this.#values.values()) if (!this.#feeds.has(t) && !this.#taken.has(t)) t.dispose();
+    for (const t of this.#unbound) t.dispose();
   }
 
   #disposeSaved(rec: NodeRecord, result: ForwardResult): void {

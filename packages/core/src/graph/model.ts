@@ -231,6 +231,7 @@ function topoSort(inputs: readonly ValueInfo[], nodes: readonly Node[], outputs:
     if (names.has(n.name)) throw new HubelError('graph', `duplicate node name '${n.name}'`);
     names.add(n.name);
     for (const o of n.outputs) {
+      if (!o) continue;
       if (producer.has(o) || graphInputs.has(o)) throw new HubelError('graph', `value '${o}' is produced twice (by node '${n.name}' and ${producer.get(o) ? `node '${producer.get(o)!.name}'` : 'a graph input'})`);
       producer.set(o, n);
     }
