@@ -1,1 +1,13 @@
-export {};
+/**
+ * @hubel/data: IDX (MNIST, Fashion-MNIST) and CIFAR-10 readers, seeded batching,
+ * per-channel normalization, augmentation, train/validation splits. Images are float32
+ * NCHW in [0, 1]; labels int32. Datasets are core's `ArrayDataset`.
+ */
+export { readIdx, decodeIdx, encodeIdx, parseIdxHeader, type IdxArray, type IdxData, type IdxType, type IdxHeader, type IdxExpectation } from './idx.js';
+export { loadMnist, loadFashionMnist, defaultClassNames, idxFileNames, checkDir, FASHION_MNIST_CLASSES, FASHION_MNIST_SAMPLE_DIR, MNIST_CLASSES, type ImageSet, type IdxSetOptions, type Split } from './mnist.js';
+export { loadCifar10, decodeCifar10, CIFAR10_CLASSES } from './cifar.js';
+export { batchIndices, iterateBatches, type BatchOrderOptions } from './batches.js';
+export { trainValidationSplit, balancedSample, type SplitOptions } from './split.js';
+export { channelStats, normalizeChannels, type ChannelStats } from './normalize.js';
+export { randomCrop, horizontalFlip, type HostImages } from './augment.js';
+export { AugmentedDataset, gather, type AugmentOptions } from './augmented-dataset.js';

@@ -1,0 +1,65 @@
+import { HubelError } from '@hubel/core';
+import { UsageError, flagHelp, type FlagSpecs } from './args.js';
+import { demo, demoDefaults } from './commands/demo.js';
+import { evalFlags, evaluate } from './commands/evaluate.js';
+import { exportFlags, exportModel } from './commands/export.js';
+import { inspect, inspectFlags } from './commands/inspect.js';
+import { train, trainFlags } from './commands/train.js';
+import type { CliContext } from './context.js';
+
+interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  readonly flags: FlagSpecs;
+  readonly run: (argv: readonly string[], ctx: CliContext) => Promise<number>;
+}
+
+const commands: Record<string, Command> = {
+  train: { summary: 'train a model on an IDX image set (default: the Fashion-MNIST convnet on the bundled sample)', usage: 'hubel train [flags]', flags: trainFlags, run: train },
+  eval: { summary: 'error rate, top-k error and confusion matrix of an .onnx model', usage: 'hubel eval --model FILE.onnx [--data DIR] [--json]', flags: evalFlags, run: evaluate },
+  inspect: { summary: 'print an .onnx model (or a zoo model): inputs, outputs, shapes at every layer, parameters', usage: 'hubel inspect FILE.onnx | hubel inspect --model NAME', flags: inspectFlags, run: inspect },
+  export: { summary: 'write an untrained zoo model (e.g. AlexNet) as ONNX', usage: 'hubel export --model NAME --out FILE.onnx', flags: exportFlags, run: exportModel },
+  demo: { summary: `train with demo defaults: ${demoDefaults}`, usage: 'hubel demo [train flags]', flags: trainFlags, run: demo },
+};
+
+export function usage(): string {
+  const w = Math.max(...Object.keys(commands).map((k) => k.length));
+  return `usage: hubel <command> [flags]\n\ncommands:\n${Object.entries(commands)
+    .map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`)
+    .join('\n')}\n\nhubel <command> --help lists a command's flags.\n`;
+}
+
+/**
+ * Runs the `hubel` command line and returns the exit code: 0 success, 1 a HubelError (bad
+ * data, bad model, unwritable output…), 2 bad usage, 130 interrupted by Ctrl-C. Messages go
+ * to `ctx.stderr` as `hubel: error: …`; nothing is thrown for expected failures.
+ */
+export async function main(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    ctx.stdout(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    ctx.stderr(`hubel: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    ctx.stdout(`usage: ${command.usage}\n\n${command.summary}\n\n${flagHelp(command.flags)}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, ctx);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      ctx.stderr(`${e.message}\n(see hubel ${name} --help)\n`);
+      return 2;
+    }
+    if (e instanceof HubelError) {
+      ctx.stderr(`hubel: error: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,35 @@
+import { fmtShape, layerLabel, type Model } from '@hubel/core';
+
+/** One row of a model summary: a node, its op, output shapes and parameter count. */
+export interface LayerRow {
+  readonly node: string;
+  readonly op: string;
+  readonly outputs: readonly string[];
+  /** Output shapes, `N` for the batch dimension. */
+  readonly shapes: readonly string[];
+  readonly params: number;
+}
+
+/** Per-node output shapes (from the model's shape inference) and parameter counts. */
+export function layerTable(model: Model): LayerRow[] {
+  return model.nodes.map((n) => ({
+    node: n.name,
+    op: layerLabel(n.layer),
+    outputs: n.outputs,
+    shapes: n.outputs.map((o) => {
+      const info = model.valueInfo.get(o);
+      return info ? fmtShape(info.shape) : '?';
+    }),
+    params: Object.entries(n.params).reduce((s, [k, t]) => s + (n.paramSpecs[k]?.trainable === false ? 0 : t.size), 0),
+  }));
+}
+
+/** The table as aligned text, with a total line (trainable parameters). */
+export function formatLayerTable(rows: readonly LayerRow[]): string {
+  const head = ['node', 'op', 'output shape', 'params'];
+  const body = rows.map((r) => [r.node, r.op, r.shapes.join(', '), r.params.toLocaleString('en-US')]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const total = rows.reduce((s, r) => s + r.params, 0);
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), `total trainable parameters: ${total.toLocaleString('en-US')}`].join('\n');
+}

@@ -1,0 +1,36 @@
+import { HubelError, type GraphBuilder } from '@hubel/core';
+import { alexnet, type AlexNetOptions } from './alexnet.js';
+import { fashionNet, type FashionNetOptions } from './fashion.js';
+import { lenet5, type LeNetOptions } from './lenet.js';
+import { mlp, type MlpOptions } from './mlp.js';
+
+/** A named zoo entry: what it is and how to build it. */
+export interface ZooEntry<O> {
+  readonly description: string;
+  /** Input [C, H, W] and class count it is built with by default. */
+  readonly defaultInput: readonly [number, number, number];
+  readonly defaultClasses: number;
+  readonly build: (o?: O) => GraphBuilder;
+}
+
+/** The model zoo by the names the CLI accepts (`--model lenet|fashion|alexnet|alexnet-1tower|mlp`). */
+export const zoo = {
+  fashion: { description: 'Fashion-MNIST convnet: (conv5×5–BN–ReLU–maxpool)×2, FC 128, dropout, 10 scores', defaultInput: [1, 28, 28], defaultClasses: 10, build: fashionNet } as ZooEntry<FashionNetOptions>,
+  lenet: { description: 'LeNet-5 (LeCun et al. 1998), tanh and average pooling, 28×28 input', defaultInput: [1, 28, 28], defaultClasses: 10, build: lenet5 } as ZooEntry<LeNetOptions>,
+  alexnet: { description: 'AlexNet (Krizhevsky et al. 2012), two towers, 3×227×227, 1000 classes', defaultInput: [3, 227, 227], defaultClasses: 1000, build: alexnet } as ZooEntry<AlexNetOptions>,
+  'alexnet-1tower': {
+    description: 'AlexNet with one tower (no grouped convolutions)',
+    defaultInput: [3, 227, 227],
+    defaultClasses: 1000,
+    build: (o?: AlexNetOptions) => alexnet({ ...o, towers: 1 }),
+  } as ZooEntry<AlexNetOptions>,
+  mlp: { description: 'multilayer perceptron 784–256–128–10 with ReLU', defaultInput: [1, 28, 28], defaultClasses: 10, build: mlp } as ZooEntry<MlpOptions>,
+} as const;
+
+export type ZooName = keyof typeof zoo;
+
+/** The zoo entry called `name`; throws listing the known names. */
+export function zooEntry(name: string): ZooEntry<FashionNetOptions & LeNetOptions & AlexNetOptions & MlpOptions> {
+  if (!Object.hasOwn(zoo, name)) throw new HubelError('attribute', `unknown model '${name}' (known: ${Object.keys(zoo).join(', ')}, or a path to an .onnx file)`);
+  return zoo[name as ZooName] as ZooEntry<object>;
+}

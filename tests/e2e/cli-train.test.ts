@@ -1,0 +1,97 @@
+// `hubel train` end to end on the bundled Fashion-MNIST sample: files written, the model read
+// back by `hubel eval` and by ONNX Runtime (an independent engine), resume, Ctrl-C.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeModel } from '@hubel/io';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { hubel, sampleSplit } from './cli-helpers.js';
+
+const LIMIT = 120; // 108 training + 12 validation images, 120 test images: a few seconds per epoch
+const common = ['--limit', String(LIMIT), '--batch', '24', '--seed', '3'];
+
+const records = (dir: string) =>
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** Every initializer of an .onnx file as name → bytes, for exact comparisons. */
+const weights = (file: string) => new Map(decodeModel(new Uint8Array(readFileSync(file)), file).graph.initializers.map((t) => [t.name, Buffer.from(t.rawData ?? new Uint8Array()).toString('hex')]));
+
+describe('hubel train → eval → resume (fashion convnet, bundled sample)', () => {
+  const out = mkdtempSync(join(tmpdir(), 'hubel-cli-'));
+  let oneEpoch: Map<string, string> | undefined;
+
+  it('trains one epoch and writes model.onnx, checkpoint.onnx, metrics.jsonl, filters.png, curves.svg', async () => {
+    const r = await hubel(['train', '--epochs', '1', '--out', out, ...common]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/epoch 1 \[#+\] 5\/5 loss/);
+    expect(r.stderr).toMatch(/epoch 1\/1: train loss \d+\.\d+ error \d+\.\d+% \| val loss \d+\.\d+ error \d+\.\d+%/);
+    expect(r.stderr).toMatch(/batch norm: stored training-set mean and variance in bn1, bn2/);
+    for (const f of ['model.onnx', 'checkpoint.onnx', 'metrics.jsonl', 'filters.png', 'curves.svg', 'run.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    const types = records(out).map((x) => x.type);
+    expect(types).toEqual(['run', 'epoch', 'done']);
+    // 32 conv1 filters, 1×5×5 each, gray tiles on a ⌈√32⌉ = 6 column grid, 6 px per filter pixel, 1 px gaps.
+    // PNG: 8-byte signature, then IHDR with big-endian width and height, bit depth, colour type (0 = gray).
+    const png = readFileSync(join(out, 'filters.png'));
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20), png[24], png[25]]).toEqual([6 * 30 + 7, 6 * 30 + 7, 8, 0]);
+    expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toMatch(/<polyline class="trainError"/);
+    oneEpoch = weights(join(out, 'model.onnx'));
+  });
+
+  it('eval reads model.onnx back; its error equals ONNX Runtime\'s on the same test images', async () => {
+    const r = await hubel(['eval', '--model', join(out, 'model.onnx'), '--limit', String(LIMIT), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { examples: number; error: number; confusion: number[][]; classNames: string[] };
+    expect(report.examples).toBe(LIMIT);
+    expect(report.classNames[0]).toBe('T-shirt/top');
+    expect(report.confusion.flat().reduce((a, b) => a + b, 0)).toBe(LIMIT);
+
+    const { pixels, labels, n } = sampleSplit('t10k', LIMIT);
+    const session = await ort.InferenceSession.create(join(out, 'model.onnx'));
+    const x = Float32Array.from(pixels, (p) => p / 255);
+    const result = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [n, 1, 28, 28]) });
+    const scores = result[session.outputNames[0]].data as Float32Array;
+    let wrong = 0;
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let c = 1; c < 10; c++) if (scores[i * 10 + c] > scores[i * 10 + best]) best = c;
+      if (best !== labels[i]) wrong++;
+    }
+    // Same float32 model in two engines: scores agree to ~1e-5, so an argmax can flip only on a
+    // near-tie; allow one such image out of 120.
+    expect(Math.abs(report.error * n - wrong)).toBeLessThanOrEqual(1);
+  });
+
+  it('--resume continues from the checkpoint at epoch 2 and appends to metrics.jsonl', async () => {
+    const r = await hubel(['train', '--resume', out, '--epochs', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/epoch 2\/2: train loss/);
+    expect(r.stderr).not.toMatch(/epoch 1\/2/);
+    const recs = records(out);
+    expect(recs.map((x) => x.type)).toEqual(['run', 'epoch', 'done', 'run', 'epoch', 'done']);
+    expect(recs[3].startEpoch).toBe(1);
+    expect(recs.filter((x) => x.type === 'epoch').map((x) => x.epoch)).toEqual([0, 1]);
+  });
+
+  it('Ctrl-C mid-epoch writes a checkpoint and exits 130 without model.onnx; resume finishes the run bit-identically', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hubel-cli-int-'));
+    const r = await hubel(['train', '--epochs', '1', '--out', dir, ...common], (err) => /epoch 1 \[/.test(err));
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/checkpoint written to .*checkpoint\.onnx; continue with: hubel train --resume/);
+    expect(existsSync(join(dir, 'checkpoint.onnx'))).toBe(true);
+    expect(existsSync(join(dir, 'model.onnx'))).toBe(false);
+    const resumed = await hubel(['train', '--resume', dir]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/epoch 1\/1: train loss/);
+    // Same seed and flags as the first test's uninterrupted epoch: every weight and batch-norm
+    // statistic must be the same bits.
+    const resumedWeights = weights(join(dir, 'model.onnx'));
+    expect(oneEpoch?.get('conv1.W')?.length).toBe(2 * 4 * 32 * 25); // float32 hex: 8 digits per weight
+    expect([...resumedWeights.keys()].sort()).toEqual([...oneEpoch!.keys()].sort());
+    for (const [name, hex] of oneEpoch!) expect(resumedWeights.get(name) === hex, name).toBe(true);
+  });
+});
