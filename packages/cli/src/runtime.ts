@@ -1,6 +1,5 @@
-import { setImmediate as macrotask } from 'node:timers/promises';
 import { CpuBackend, cpuBackend } from '@hubel/backend-cpu';
-import { HubelError, type Backend, type Registry, type Tensor, type TypedArray } from '@hubel/core';
+import { HubelError, type Backend, type Registry } from '@hubel/core';
 import { zooRegistry } from '@hubel/models';
 
 export type BackendChoice = 'cpu' | 'webgpu';
@@ -24,27 +23,6 @@ export async function createBackend(registry: Registry, name: BackendChoice): Pr
       throw new HubelError('backend', `--backend webgpu: no usable WebGPU device (${(e as Error).message}); use --backend cpu`, { cause: e });
     }
   }
-  return new InterruptibleCpuBackend();
-}
-
-/** Longest stretch of training without a turn of the event loop. */
-const YIELD_MS = 50;
-
-/**
- * The CPU backend, except that `read` lets the event loop run at most every 50 ms. On the
- * CPU every read resolves at once, so an epoch is one unbroken chain of microtasks and a
- * SIGINT handler (or any timer) would wait for the epoch's end; the trainer reads the loss
- * after every batch, so this bounds the Ctrl-C latency by one batch.
- */
-class InterruptibleCpuBackend extends CpuBackend {
-  #last = performance.now();
-
-  override async read(t: Tensor): Promise<TypedArray> {
-    const now = performance.now();
-    if (now - this.#last > YIELD_MS) {
-      await macrotask();
-      this.#last = performance.now();
-    }
-    return super.read(t);
-  }
+  // The trainer yields to the event loop between batches, so Ctrl-C is handled within one batch.
+  return new CpuBackend();
 }

@@ -238,6 +238,7 @@ export class Trainer {
       this.optimizer.lr = lr;
       this.hooks.epochStart.call({ ...info0, lr });
       let examplesThisRun = 0;
+      let lastYield = performance.now();
       for (let b = this.#batchInEpoch; b < batches; b++) {
         const idx = order.subarray(b * o.batchSize, Math.min((b + 1) * o.batchSize, order.length));
         const { x, y } = o.train.batch(idx, backend);
@@ -284,6 +285,13 @@ export class Trainer {
           lr,
         });
         if (this.#stopRequest) break;
+        // On the CPU every read resolves at once, so an epoch would be one unbroken chain of
+        // microtasks: let the event loop run (signal handlers, timers) at least every 50 ms.
+        if (performance.now() - lastYield > 50) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          lastYield = performance.now();
+          if (this.#stopRequest) break;
+        }
       }
       if (this.#stopRequest && this.#batchInEpoch < batches) {
         stopReason = this.#stopRequest;
