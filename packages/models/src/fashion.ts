@@ -1,4 +1,4 @@
-import { GraphBuilder } from '@hubel/core';
+import { GraphBuilder, HubelError } from '@hubel/core';
 import { Relu } from '@hubel/layers-activation';
 import { Conv } from '@hubel/layers-conv';
 import { Dropout, Flatten, Linear } from '@hubel/layers-dense';
@@ -10,6 +10,8 @@ import { checkClasses, checkInput, type ZooOptions } from './options.js';
 export interface FashionNetOptions extends ZooOptions {
   /** Channels of the two convolutions; default [32, 64]. */
   readonly channels?: readonly [number, number];
+  /** Square kernel size of both convolutions (odd, padded to keep the size); default 3. */
+  readonly kernel?: number;
   /** Units of the hidden fully connected layer; default 128. */
   readonly hidden?: number;
   /** Dropout ratio before the output layer; default 0.5. */
@@ -17,7 +19,7 @@ export interface FashionNetOptions extends ZooOptions {
 }
 
 /**
- * The Fashion-MNIST convnet: two blocks of conv 5×5 (pad 2) → batch norm → ReLU → 2×2 max
+ * The Fashion-MNIST convnet: two blocks of conv 3×3 (pad 1) → batch norm → ReLU → 2×2 max
  * pool (28 → 14 → 7), then a fully connected layer → ReLU → dropout → class scores (logits;
  * train with SoftmaxCrossEntropy). Takes pixels in [0, 1]: the batch norm after the first
  * convolution makes input normalization unnecessary. The convolutions have no bias (batch
@@ -29,14 +31,17 @@ export function fashionNet(o: FashionNetOptions = {}): GraphBuilder {
   checkClasses(classes, 'fashion');
   checkInput(inputShape, 'fashion');
   const [c1, c2] = o.channels ?? [32, 64];
+  const k = o.kernel ?? 3;
+  if (!(Number.isInteger(k) && k >= 1 && k % 2 === 1)) throw new HubelError('attribute', `fashion: kernel must be an odd positive integer, found ${k}`);
+  const p = (k - 1) / 2;
   const g = new GraphBuilder({ registry: o.registry ?? zooRegistry() });
   let v = g.input('input', [null, ...inputShape]);
   [c1, c2].forEach((channels, i) => {
-    const k = i + 1;
-    v = g.add(Conv, { outChannels: channels, kernelShape: [5, 5], pads: [2, 2, 2, 2], bias: false }, v, { name: `conv${k}` });
-    v = g.add(BatchNormalization, {}, v, { name: `bn${k}` });
-    v = g.add(Relu, {}, v, { name: `relu${k}` });
-    v = g.add(MaxPool, { kernelShape: [2, 2], strides: [2, 2] }, v, { name: `pool${k}` });
+    const b = i + 1;
+    v = g.add(Conv, { outChannels: channels, kernelShape: [k, k], pads: [p, p, p, p], bias: false }, v, { name: `conv${b}` });
+    v = g.add(BatchNormalization, {}, v, { name: `bn${b}` });
+    v = g.add(Relu, {}, v, { name: `relu${b}` });
+    v = g.add(MaxPool, { kernelShape: [2, 2], strides: [2, 2] }, v, { name: `pool${b}` });
   });
   v = g.add(Flatten, {}, v, { name: 'flatten' });
   v = g.add(Linear, { outFeatures: o.hidden ?? 128 }, v, { name: 'fc1' });

@@ -107,8 +107,13 @@ describe('LeNet-5 and the Fashion-MNIST convnet', () => {
   it('fashion convnet: conv–BN–ReLU–pool ×2 → 64×7×7, FC 128, dropout, 10 logits; train and eval forward', async () => {
     const model = fashionNet({ registry }).build({ backend, seed: 5 });
     expect(model.valueInfo.get('pool2')?.shape).toEqual([null, 64, 7, 7]);
-    // conv1 25·32 (no bias) + bn1 2·32 + conv2 25·32·64 + bn2 2·64 + fc1 (3136 + 1)·128 + scores (128 + 1)·10
-    expect(model.paramCount()).toBe(800 + 64 + 51200 + 128 + 3137 * 128 + 1290);
+    // conv1 9·32 (3×3, no bias) + bn1 2·32 + conv2 9·32·64 + bn2 2·64 + fc1 (3136 + 1)·128 + scores (128 + 1)·10
+    expect(model.paramCount()).toBe(288 + 64 + 18432 + 128 + 3137 * 128 + 1290);
+    // The 5×5 variant: conv weights 25·32 and 25·32·64.
+    const five = fashionNet({ registry, kernel: 5 }).build({ backend, seed: 5 });
+    expect(five.paramCount()).toBe(800 + 64 + 51200 + 128 + 3137 * 128 + 1290);
+    five.dispose();
+    expect(() => fashionNet({ registry, kernel: 4 })).toThrowError(/fashion: kernel must be an odd positive integer, found 4/);
     const rng = new Rng(5);
     const x = backend.tensor(Float32Array.from({ length: 4 * 784 }, () => rng.uniform()), [4, 1, 28, 28]);
     for (const mode of ['train', 'eval'] as const) {

@@ -15,7 +15,7 @@ export interface ZooEntry<O> {
 
 /** The model zoo by the names the CLI accepts (`--model lenet|fashion|alexnet|alexnet-1tower|mlp`). */
 export const zoo = {
-  fashion: { description: 'Fashion-MNIST convnet: (conv5×5–BN–ReLU–maxpool)×2, FC 128, dropout, 10 scores', defaultInput: [1, 28, 28], defaultClasses: 10, build: fashionNet } as ZooEntry<FashionNetOptions>,
+  fashion: { description: 'Fashion-MNIST convnet: (conv3×3–BN–ReLU–maxpool)×2, FC 128, dropout, 10 scores', defaultInput: [1, 28, 28], defaultClasses: 10, build: fashionNet } as ZooEntry<FashionNetOptions>,
   lenet: { description: 'LeNet-5 (LeCun et al. 1998), tanh and average pooling, 28×28 input', defaultInput: [1, 28, 28], defaultClasses: 10, build: lenet5 } as ZooEntry<LeNetOptions>,
   alexnet: { description: 'AlexNet (Krizhevsky et al. 2012), two towers, 3×227×227, 1000 classes', defaultInput: [3, 227, 227], defaultClasses: 1000, build: alexnet } as ZooEntry<AlexNetOptions>,
   'alexnet-1tower': {
