@@ -25,10 +25,11 @@ function check(m: number, n: number, k: number, o: { transA?: boolean; transB?: 
   const transA = o.transA ?? false, transB = o.transB ?? false, alpha = o.alpha ?? 1, beta = o.beta ?? 0, pad = o.pad ?? 0;
   const lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad;
   const aOff = pad, bOff = 2 * pad, cOff = 3 * pad;
-  const T = o.dtype === 'float32' ? Float32Array : Float64Array;
-  const a = T.from({ length: aOff + (transA ? k : m) * lda }, () => r.normal());
-  const b = T.from({ length: bOff + (transB ? n : k) * ldb }, () => r.normal());
-  const c = T.from({ length: cOff + m * ldc }, () => r.normal());
+  // Draw in float64, then store in the precision under test.
+  const draw = (n: number) => { const v = Float64Array.from({ length: n }, () => r.normal()); return o.dtype === 'float32' ? Float32Array.from(v) : v; };
+  const a = draw(aOff + (transA ? k : m) * lda);
+  const b = draw(bOff + (transB ? n : k) * ldb);
+  const c = draw(cOff + m * ldc);
   const ref = reference({ m, n, k, a, b, c0: c, lda, ldb, ldc, aOff, bOff, cOff, transA, transB, alpha, beta });
   gemm({ m, n, k, a, b, c, lda, ldb, ldc, aOffset: aOff, bOffset: bOff, cOffset: cOff, transA, transB, alpha, beta });
   // Summation-order error ≤ k·u·Σ|terms| (u = 2⁻⁵³ float64, 2⁻²⁴ float32 storage of C). Here k ≤ 300 and
@@ -64,12 +65,12 @@ describe('gemm against a plain triple loop', () => {
       for (const [transA, transB, beta] of [[false, false, 0.5], [true, true, 0.5], [false, true, 0]] as const) {
         const [m, n, k] = [70, 301, 250]; // 5.3M multiply-adds: above the threading threshold
         const r = new Rng(9);
-        const T = dtype === 'float32' ? Float32Array : Float64Array;
-        const a = T.from({ length: m * k }, () => r.normal()), b = T.from({ length: k * n }, () => r.normal());
-        const c0 = T.from({ length: m * n }, () => r.normal());
+        const draw = (len: number) => { const v = Float64Array.from({ length: len }, () => r.normal()); return dtype === 'float32' ? Float32Array.from(v) : v; };
+        const a = draw(m * k), b = draw(k * n);
+        const c0 = draw(m * n);
         const results = [1, 2, 3].map((threads) => {
           setGemmThreads(threads);
-          const c = T.from(c0);
+          const c = c0.slice();
           gemm({ m, n, k, a, b, c, transA, transB, beta });
           return { threads: gemmThreads(), c };
         });

@@ -82,8 +82,8 @@ describe('im2col / col2im against plain loops', () => {
     }
     // ⟨col2im(c), x⟩ = ⟨c, im2col(x)⟩ (adjoint pair), with c = the columns themselves.
     const back = await be.blocks.col2im(cols, g, [n, g.channels, g.inH, g.inW]).read();
-    const lhs = back.reduce((s, v, i) => s + v * xs[i], 0);
-    const rhs = got.reduce((s, v) => s + v * v, 0);
+    const lhs = Array.from(back).reduce((s, v, i) => s + v * xs[i], 0);
+    const rhs = Array.from(got).reduce((s, v) => s + v * v, 0);
     expect(Math.abs(lhs - rhs) / rhs).toBeLessThan(1e-12);
   });
 });

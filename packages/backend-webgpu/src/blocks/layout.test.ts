@@ -29,12 +29,12 @@ gpu.describe(describe, 'layout blocks (permute, expand, pad) vs plain loops', (b
     for (const [shape, perm] of [[[2, 3, 4, 5], [2, 0, 3, 1]], [[2, 1, 3, 2, 2, 3], [5, 4, 3, 2, 1, 0]]] as const) {
       const x = Float32Array.from({ length: sizeOf(shape) }, () => rng.normal());
       const y = be.blocks.permute(be.tensor(x, shape), perm);
-      const outShape = perm.map((p) => shape[p]);
+      const outShape: number[] = perm.map((p) => shape[p]!);
       expect(y.shape).toEqual(outShape);
       const got = await y.read();
       for (let i = 0; i < x.length; i++) {
         const c = coords(i, shape);
-        expect(got[flat(perm.map((p) => c[p]), outShape)], `x[${c}] (seed 71)`).toBe(x[i]);
+        expect(got[flat(perm.map((p) => c[p]!), outShape)], `x[${c}] (seed 71)`).toBe(x[i]);
       }
     }
   });
