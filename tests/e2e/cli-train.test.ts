@@ -30,14 +30,15 @@ describe('hubel train → eval → resume (fashion convnet, bundled sample)', ()
     expect(r.stderr).toMatch(/epoch 1 \[#+\] 5\/5 loss/);
     expect(r.stderr).toMatch(/epoch 1\/1: train loss \d+\.\d+ error \d+\.\d+% \| val loss \d+\.\d+ error \d+\.\d+%/);
     expect(r.stderr).toMatch(/batch norm: stored training-set mean and variance in bn1, bn2/);
-    for (const f of ['model.onnx', 'checkpoint.onnx', 'metrics.jsonl', 'filters.png', 'curves.svg', 'run.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of ['model.onnx', 'checkpoint.onnx', 'metrics.jsonl', 'filters.png', 'curves.svg']) expect(existsSync(join(out, f)), f).toBe(true);
     const types = records(out).map((x) => x.type);
     expect(types).toEqual(['run', 'epoch', 'done']);
-    // 32 conv1 filters, 1×5×5 each, gray tiles on a ⌈√32⌉ = 6 column grid, 6 px per filter pixel, 1 px gaps.
+    // 32 conv1 filters, 1×3×3 each, gray tiles on a ⌈√32⌉ = 6 column grid; viz upscales a tile to
+    // about 32 px (scale round(32 / 3) = 11, so 33 px per tile), with 1 px gaps: 6·33 + 7 = 205.
     // PNG: 8-byte signature, then IHDR with big-endian width and height, bit depth, colour type (0 = gray).
     const png = readFileSync(join(out, 'filters.png'));
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
-    expect([png.readUInt32BE(16), png.readUInt32BE(20), png[24], png[25]]).toEqual([6 * 30 + 7, 6 * 30 + 7, 8, 0]);
+    expect([png.readUInt32BE(16), png.readUInt32BE(20), png[24], png[25]]).toEqual([6 * 33 + 7, 6 * 33 + 7, 8, 0]);
     expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toMatch(/<polyline class="trainError"/);
     oneEpoch = weights(join(out, 'model.onnx'));
   });
@@ -90,7 +91,7 @@ describe('hubel train → eval → resume (fashion convnet, bundled sample)', ()
     // Same seed and flags as the first test's uninterrupted epoch: every weight and batch-norm
     // statistic must be the same bits.
     const resumedWeights = weights(join(dir, 'model.onnx'));
-    expect(oneEpoch?.get('conv1.W')?.length).toBe(2 * 4 * 32 * 25); // float32 hex: 8 digits per weight
+    expect(oneEpoch?.get('conv1.W')?.length).toBe(2 * 4 * 32 * 9); // float32 hex: 8 digits per 3×3 weight
     expect([...resumedWeights.keys()].sort()).toEqual([...oneEpoch!.keys()].sort());
     for (const [name, hex] of oneEpoch!) expect(resumedWeights.get(name) === hex, name).toBe(true);
   });

@@ -1,13 +1,13 @@
 /**
- * The CLI's files, over @hubel/io: model.onnx (saveOnnx, atomic), checkpoint.onnx (io's
- * checkpoint: model + trainer state) and run.json beside it (the run's configuration and the
- * augmentation stream, so `--resume DIR` needs no other flags).
+ * The CLI's files, over @hubel/io: model.onnx (saveOnnx, atomic) and checkpoint.onnx (io's
+ * checkpoint: model + trainer state, plus the run record — configuration and augmentation
+ * stream — in its metadata_props, so one atomic file is everything `--resume DIR` needs).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HubelError, type Backend, type Model, type Registry, type RngState, type TrainerState } from '@hubel/core';
-import { inspectOnnx, loadCheckpoint, loadOnnx, saveCheckpoint, saveOnnx, writeFileAtomic } from '@hubel/io';
+import { decodeModel, inspectOnnx, loadCheckpoint, loadOnnx, saveCheckpoint, saveOnnx } from '@hubel/io';
 
 /** What `hubel train` was asked to do. */
 export interface RunConfig {
@@ -27,7 +27,10 @@ export interface RunConfig {
 
 export type RngSnapshot = { words: RngState; spare: number | null };
 
-/** run.json: the configuration and the augmentation stream at the checkpoint. */
+/** metadata_props key of the run record inside checkpoint.onnx. */
+export const RUN_KEY = 'hubel.cli.run';
+
+/** The run record: the configuration and the augmentation stream at the checkpoint. */
 export interface RunRecord {
   readonly config: RunConfig;
   readonly augmentRng?: RngSnapshot;
@@ -54,23 +57,24 @@ export async function describeModelFile(path: string): Promise<string> {
   return inspectOnnx(bytes, path);
 }
 
-/** Writes DIR/checkpoint.onnx and DIR/run.json, each atomically. */
+/** Writes DIR/checkpoint.onnx (model, trainer state and run record in one file), atomically. */
 export async function writeCheckpoint(dir: string, model: Model, state: TrainerState, record: RunRecord): Promise<void> {
-  await saveCheckpoint(join(dir, 'checkpoint.onnx'), model, state);
-  await writeFileAtomic(join(dir, 'run.json'), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
+  await saveCheckpoint(join(dir, 'checkpoint.onnx'), model, state, { metadata: { [RUN_KEY]: JSON.stringify(record) } });
 }
 
-/** Reads DIR/run.json of a run to resume; errors say what is missing. */
-export function readRunRecord(dir: string): RunRecord {
-  const file = join(dir, 'run.json');
-  if (!existsSync(join(dir, 'checkpoint.onnx'))) throw new HubelError('io', `--resume ${dir}: no checkpoint.onnx there`);
-  if (!existsSync(file)) throw new HubelError('io', `--resume ${dir}: no run.json beside checkpoint.onnx`);
+/** Reads the run record of the run in `dir` from its checkpoint; errors say what is missing. */
+export async function readRunRecord(dir: string): Promise<RunRecord> {
+  const file = join(dir, 'checkpoint.onnx');
+  if (!existsSync(file)) throw new HubelError('io', `--resume ${dir}: no checkpoint.onnx there`);
+  const proto = decodeModel(new Uint8Array(await readFile(file)), file);
+  const text = proto.metadata[RUN_KEY];
+  if (text === undefined) throw new HubelError('format', `${file}: no run record (metadata_props '${RUN_KEY}'); was it written by hubel train?`);
   try {
-    const record = JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+    const record = JSON.parse(text) as RunRecord;
     if (!record.config || typeof record.config.model !== 'string') throw new Error('no config.model');
     return record;
   } catch (e) {
-    throw new HubelError('format', `${file}: not a hubel run record (${(e as Error).message})`, { cause: e });
+    throw new HubelError('format', `${file}: malformed run record in '${RUN_KEY}' (${(e as Error).message})`, { cause: e });
   }
 }
 

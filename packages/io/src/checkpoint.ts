@@ -23,7 +23,12 @@ const decodeNumber = (_k: string, v: unknown) => (v && typeof v === 'object' && 
  * model's own RNG stream as JSON in metadata_props[`hubel.checkpoint`]. ONNX Runtime still
  * loads the file as the plain model (unused initializers are ignored).
  */
-export async function checkpointBytes(model: Model, state: TrainerState): Promise<Uint8Array> {
+export interface CheckpointOptions {
+  /** Extra metadata_props entries (e.g. an application's run configuration), kept in the same file. */
+  readonly metadata?: Record<string, string>;
+}
+
+export async function checkpointBytes(model: Model, state: TrainerState, options: CheckpointOptions = {}): Promise<Uint8Array> {
   const floatType = model.backend.floatType;
   const dt = floatType === 'float64' ? DataType.DOUBLE : DataType.FLOAT;
   const shapes = new Map(model.params().map((p) => [p.key, p.tensor.shape]));
@@ -41,13 +46,14 @@ export async function checkpointBytes(model: Model, state: TrainerState): Promis
     optimizer: { kind: optimizer.kind, step: optimizer.step, slots: Object.fromEntries(Object.entries(optimizer.slots).map(([k, s]) => [k, Object.keys(s)])) },
     modelRng: model.rng.getState(),
   };
-  const proto = await buildModelProto(model, { floatType, extraInitializers: extra, metadata: { [CHECKPOINT_KEY]: JSON.stringify(meta, encodeNumber) } });
+  if (options.metadata && CHECKPOINT_KEY in options.metadata) throw new HubelError('attribute', `checkpoint: metadata key '${CHECKPOINT_KEY}' is reserved`);
+  const proto = await buildModelProto(model, { floatType, extraInitializers: extra, metadata: { ...options.metadata, [CHECKPOINT_KEY]: JSON.stringify(meta, encodeNumber) } });
   return encodeModel(proto);
 }
 
 /** Writes a checkpoint to `path` atomically (temporary file, then rename). Node only. */
-export async function saveCheckpoint(path: string, model: Model, state: TrainerState): Promise<void> {
-  await writeFileAtomic(path, await checkpointBytes(model, state));
+export async function saveCheckpoint(path: string, model: Model, state: TrainerState, options: CheckpointOptions = {}): Promise<void> {
+  await writeFileAtomic(path, await checkpointBytes(model, state, options));
 }
 
 export interface Checkpoint {
@@ -55,6 +61,8 @@ export interface Checkpoint {
   readonly model: Model;
   /** Pass to `trainer.fit({ resume: state })` with a new trainer over `model`. */
   readonly state: TrainerState;
+  /** The file's other metadata_props entries (those given to `saveCheckpoint`, producer data, …). */
+  readonly metadata: Record<string, string>;
 }
 
 /** Reads checkpoint bytes back; throws HubelError 'format' when the metadata is missing or malformed. */
@@ -90,7 +98,7 @@ export function readCheckpoint(bytes: Uint8Array, options: { registry: Registry;
   }
   const { format: _f, floatType: _t, modelRng: _r, optimizer, ...rest } = meta;
   const state = { ...rest, optimizer: { kind: optimizer.kind, step: optimizer.step, slots } } as TrainerState;
-  return { model, state };
+  return { model, state, metadata };
 }
 
 /** Reads a checkpoint file (see `readCheckpoint`). Node only. */

@@ -28,5 +28,5 @@ export {
 export { ONNX_PROTO, onnxRoot, onnxType } from './proto/schema.js';
 export { HUBEL_PRODUCER, HUBEL_VERSION } from './version.js';
 export { saveOnnx, loadOnnx, writeFileAtomic } from './file.js';
-export { checkpointBytes, saveCheckpoint, readCheckpoint, loadCheckpoint, CHECKPOINT_KEY, OPTIM_PREFIX, type Checkpoint } from './checkpoint.js';
+export { checkpointBytes, saveCheckpoint, readCheckpoint, loadCheckpoint, CHECKPOINT_KEY, OPTIM_PREFIX, type Checkpoint, type CheckpointOptions } from './checkpoint.js';
 export { inspectOnnx } from './inspect.js';

@@ -64,7 +64,7 @@ export async function train(argv: readonly string[], ctx: CliContext, defaults: 
   const { flags, positionals } = parseArgs(argv, trainFlags, 'train');
   if (positionals.length) throw new HubelError('attribute', `hubel train: unexpected argument '${positionals[0]}' (use --model/--data)`);
   const resumeDir = flags.resume as string | undefined;
-  const record = resumeDir ? readRunRecord(resumeDir) : undefined;
+  const record = resumeDir ? await readRunRecord(resumeDir) : undefined;
   const prior = record?.config;
   const pick = <K extends keyof TrainSettings>(k: K, flag: string, fallback: TrainSettings[K]): TrainSettings[K] =>
     (flags[flag] as TrainSettings[K] | undefined) ?? (prior?.[k as keyof RunConfig] as TrainSettings[K] | undefined) ?? defaults[k] ?? fallback;

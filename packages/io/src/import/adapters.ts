@@ -138,24 +138,6 @@ function variadic(op: 'Concat' | 'Max' | 'Min' | 'Sum', layerOp: string, attrNam
 }
 
 /**
- * SoftmaxCrossEntropyLoss with its optional second output log_prob: the loss through the
- * layer's own mapping, and log_prob = LogSoftmax(X) over axis 1 as a node beside it. (The
- * loss layer declares one output so that loss models built by `withLoss` and the Trainer keep
- * their single 'loss' value; the layer could absorb log_prob once they name extra outputs.)
- */
-const softmaxCrossEntropy: OnnxAdapter = {
-  available: (has) => has('SoftmaxCrossEntropyLoss'),
-  import(ctx, node, name, where) {
-    const layer = ctx.layerFor('', 'SoftmaxCrossEntropyLoss')!;
-    const [loss, logProb] = node.outputs;
-    importWithLayer(ctx, logProb ? { ...node, outputs: [loss] } : node, layer, name, where);
-    if (!logProb) return;
-    const logSoftmax = ctx.requireLayer('', 'LogSoftmax', `${where} (its log_prob output)`);
-    ctx.emit(logSoftmax, { axis: 1 }, [ctx.data(node.inputs[0], where)], { name: `${name}/log_prob`, outputs: [logProb], where });
-  },
-};
-
-/**
  * Shape: when the input's shape is fixed at import time (no symbolic batch), the output is a
  * constant, so that Reshape and the other ops taking shapes as constant inputs read it
  * (ONNX's function bodies, e.g. SoftmaxCrossEntropyLoss's, reshape by Shape(X)). Otherwise it
@@ -187,6 +169,5 @@ export const ADAPTERS: Readonly<Record<string, OnnxAdapter>> = Object.freeze({
   '::Sum': variadic('Sum', 'Add', []),
   '::Softmax': legacySoftmax('Softmax'),
   '::LogSoftmax': legacySoftmax('LogSoftmax'),
-  '::SoftmaxCrossEntropyLoss': softmaxCrossEntropy,
   '::Shape': shape,
 });

@@ -195,6 +195,7 @@ export class ImportContext {
     }
     const outs = this.builder.node(layer, resolved as never, inputs, { name, outputs: o.outputs ?? layer.outputs.map((x) => this.freshValue(`${name}.${x}`)) });
     outs.forEach((v, i) => {
+      if (!v) return; // an optional output the node leaves unbound
       this.#shapes.set(v, outShapes[i]);
       this.#built.add(v);
       this.#valueNames.add(v);

@@ -82,13 +82,17 @@ export function importWithLayer(ctx: ImportContext, node: OnnxNodeProto, layer: 
   const paramShapes = paramInputs.map((p) => (p.value ? ctx.shape(p.value) : undefined)) as Shape[];
   const inputShapes = ins.slice(0, given).map((i) => ctx.shape(i));
 
-  // Attributes: the layer's fromOnnx, or ONNX names in camelCase onto our schema.
+  // Attributes: the layer's fromOnnx, or ONNX names in camelCase onto our schema. fromOnnx also
+  // sees the attribute-inputs, under their ONNX attribute names, so it can fold one input into
+  // another (Pad's `axes` into full-rank `pads`); what it returns wins over them.
   const raw = onnxAttrs(node, where);
   let attrs: Record<string, unknown>;
   if (m.fromOnnx) {
     const plain: Record<string, AttrValue> = {};
     for (const [k, v] of Object.entries(raw)) if (typeof v !== 'object' || Array.isArray(v)) plain[k] = v as AttrValue;
+    for (const s of attrInputs) if (attrValues[s.attr] !== undefined) plain[s.onnxAttr ?? snakeCase(s.attr)] = attrValues[s.attr] as AttrValue;
     attrs = { ...m.fromOnnx(plain, paramShapes, inputShapes) };
+    for (const [k, v] of Object.entries(attrValues)) if (!(k in attrs) && k in layer.attrs) attrs[k] = v;
   } else {
     attrs = {};
     const unknown: string[] = [];
@@ -102,8 +106,8 @@ export function importWithLayer(ctx: ImportContext, node: OnnxNodeProto, layer: 
     if (unknown.length) {
       throw new HubelError('attribute', `${where}: unknown attribute(s) ${unknown.map((u) => `'${u}'`).join(', ')} for Hubel's ${layerLabel(layer)} (it reads: ${Object.keys(layer.attrs).join(', ') || 'none'})`);
     }
+    Object.assign(attrs, attrValues);
   }
-  Object.assign(attrs, attrValues);
 
   // Parameters: declared names in ONNX order, each fed by a constant.
   // The file is valid ONNX but may use values outside what our layer declares (3-D windows for a
@@ -135,6 +139,7 @@ export function importWithLayer(ctx: ImportContext, node: OnnxNodeProto, layer: 
     givenShapes[pname] = c.dims;
   });
   const data = ins.slice(0, given).map((v) => ctx.data(v, where));
-  const outs = layer.outputs.map((o, i) => (outputs[i] ? outputs[i] : ctx.freshValue(`${name}.${o}`)));
+  // Outputs the file leaves out stay unbound ('', trailing ones dropped), so the kernel may skip them.
+  const outs = layer.outputs.slice(0, Math.max(1, outputs.length)).map((o, i) => outputs[i] || (i === 0 ? ctx.freshValue(`${name}.${o}`) : ''));
   ctx.emit(layer, resolved, data, { name, outputs: outs, params, paramShapes: givenShapes, where });
 }
