@@ -382,7 +382,7 @@ export class CpuBlocks {
   }
 
   /**
-   * Window tables for 1 or 2 spatial axes (see blocks/window.ts), cached by geometry so a
+   * Window tables for any number of spatial axes (see blocks/window.ts), cached by geometry so a
    * training loop builds them once. The returned plan is shared: treat it as read-only.
    */
   windowPlan(axes: readonly WindowAxis[]): WindowPlan {
@@ -397,7 +397,7 @@ export class CpuBlocks {
   }
 
   /**
-   * Max over each window of every [..., H, W] plane of x (planes = x.size / (H·W)). Returns y of
+   * Max over each window of every spatial plane of x (planes = x.size / plan.inPlane). Returns y of
    * `outShape` and `argmax` (int32, same shape): the flat index into x of each window's first
    * maximum in row-major window order. The caller owns both.
    */
@@ -438,9 +438,14 @@ export class CpuBlocks {
     if (!Number.isInteger(planes) || sizeOf(outShape) !== planes * plan.outPlane) {
       throw new HubelError(
         'shape',
-        `${op}: ${fmtShape(x.shape)} is not a whole number of ${plan.rows.inSize}×${plan.cols.inSize} planes with ${plan.rows.outSize}×${plan.cols.outSize} outputs each, as ${fmtShape(outShape)} requires`,
+        `${op}: ${fmtShape(x.shape)} is not a whole number of ${planeDims(plan, 'inSize')} planes with ${planeDims(plan, 'outSize')} outputs each, as ${fmtShape(outShape)} requires`,
       );
     }
     return planes;
   }
+}
+
+/** `D×H×W` of a plan's input or output plane, for messages (a 1-D plan shows its unit row axis). */
+function planeDims(plan: WindowPlan, which: 'inSize' | 'outSize'): string {
+  return [...plan.lead, plan.rows, plan.cols].map((t) => t[which]).join('×');
 }

@@ -9,7 +9,7 @@ import { WebGpuBackend, type WebGpuBackendOptions } from './backend.js';
 
 export { WebGpuBackend, type WebGpuBackendOptions, type WebGpuStats } from './backend.js';
 export { WebGpuBlocks, channelBroadcast, reducedAxisBroadcast, window2d, outExtent, windowView } from './blocks/index.js';
-export type { Broadcast, MapInput, MapOptions, GemmOptions, GemmSpec, PadMode, ReduceOp, ReduceOptions, WindowAxis, WindowOp, WindowView, WindowGeometry, Window2d } from './blocks/index.js';
+export type { Broadcast, MapInput, MapOptions, GemmOptions, GemmSpec, PadMode, ReduceOp, ReduceOptions, WindowAxis, WindowDepth, WindowOp, WindowView, WindowGeometry, Window2d } from './blocks/index.js';
 export { REQUIRED_LIMITS, type DeviceOptions } from './device.js';
 export { LINEAR_INDEX, WG, grid, read, write, programSource, type Program, type StorageBinding, type UniformType } from './program.js';
 export { sizeClass } from './buffer-pool.js';

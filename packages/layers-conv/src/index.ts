@@ -18,7 +18,7 @@ import { padWebGpu } from './pad/webgpu.js';
 import { Pad } from './pad/definition.js';
 
 export { Conv } from './conv/definition.js';
-export { Pad } from './pad/definition.js';
+export { Pad, fullPads } from './pad/definition.js';
 export { LocallyConnected } from './locally-connected/definition.js';
 export { resolveWindow, type AutoPad, type ResolvedWindow, type WindowAttrs } from './conv/geometry.js';
 

@@ -81,86 +81,69 @@ export interface NaiveResult {
   readonly argmax: Int32Array;
   /** Divisor used for each output (1 for max and sum). */
   readonly divisor: Float64Array;
+  /** Flat input indices of each output's in-image taps, row-major window order. */
+  readonly members: readonly (readonly number[])[];
 }
 
-/** Pools x of shape [N, C, ...spatial] (1 or 2 spatial dims) by the ONNX definition. */
+/** Row-major multi-indices of a box of `sizes` (a plain enumeration, no tables). */
+function box(sizes: readonly number[]): number[][] {
+  let out: number[][] = [[]];
+  for (const n of sizes) out = out.flatMap((pre) => Array.from({ length: n }, (_, i) => [...pre, i]));
+  return out;
+}
+
+/** Pools x of shape [N, C, ...spatial] (any number of spatial dims) by the ONNX definition. */
 export function naivePool(kind: NaiveKind, x: ArrayLike<number>, shape: readonly number[], a: NaiveAttrs): NaiveResult {
   const axes = naiveAxes(a, shape.slice(2));
   if (typeof axes === 'string') throw new Error(`naivePool: invalid case (${axes})`);
-  const two = axes.length === 2;
-  const H = two ? shape[2] : 1;
-  const W = shape[shape.length - 1];
-  const ah: Axis = two ? axes[0] : { size: 1, k: 1, s: 1, d: 1, pb: 0, pe: 0, out: 1 };
-  const aw = axes[axes.length - 1];
+  const spatial = shape.slice(2);
+  const inPlane = spatial.reduce((p, d) => p * d, 1);
   const planes = shape[0] * shape[1];
   const outShape = [shape[0], shape[1], ...axes.map((ax) => ax.out)];
-  const n = planes * ah.out * aw.out;
+  const outs = box(axes.map((ax) => ax.out));
+  const taps = box(axes.map((ax) => ax.k));
+  const n = planes * outs.length;
   const y = new Float64Array(n);
   const argmax = new Int32Array(n).fill(-1);
   const divisor = new Float64Array(n);
+  const members: number[][] = [];
   let idx = 0;
   for (let p = 0; p < planes; p++) {
-    for (let oh = 0; oh < ah.out; oh++) {
-      for (let ow = 0; ow < aw.out; ow++) {
-        let best = -Infinity;
-        let arg = -1;
-        let sum = 0;
-        let inImage = 0;
-        let inPadded = 0;
-        for (let jh = 0; jh < ah.k; jh++) {
-          const h = oh * ah.s - ah.pb + jh * ah.d;
-          for (let jw = 0; jw < aw.k; jw++) {
-            const w = ow * aw.s - aw.pb + jw * aw.d;
-            if (h < ah.size + ah.pe && w < aw.size + aw.pe) inPadded++;
-            if (h < 0 || h >= H || w < 0 || w >= W) continue;
-            inImage++;
-            const at = p * H * W + h * W + w;
-            sum += x[at];
-            if (arg < 0 || x[at] > best) {
-              best = x[at];
-              arg = at;
-            }
-          }
+    for (const o of outs) {
+      let best = -Infinity;
+      let arg = -1;
+      let sum = 0;
+      let inPadded = 0;
+      const inside: number[] = [];
+      for (const j of taps) {
+        const pos = axes.map((ax, i) => o[i] * ax.s - ax.pb + j[i] * ax.d);
+        if (pos.every((q, i) => q < axes[i].size + axes[i].pe)) inPadded++;
+        if (!pos.every((q, i) => q >= 0 && q < spatial[i])) continue;
+        const at = p * inPlane + pos.reduce((acc, q, i) => acc * spatial[i] + q, 0);
+        inside.push(at);
+        sum += x[at];
+        if (arg < 0 || x[at] > best) {
+          best = x[at];
+          arg = at;
         }
-        const div = kind === 'avg' ? (a.countIncludePad ? inPadded : inImage) : 1;
-        y[idx] = kind === 'max' ? best : sum / div;
-        argmax[idx] = arg;
-        divisor[idx] = div;
-        idx++;
       }
+      const div = kind === 'avg' ? (a.countIncludePad ? inPadded : inside.length) : 1;
+      y[idx] = kind === 'max' ? best : sum / div;
+      argmax[idx] = arg;
+      divisor[idx] = div;
+      members.push(inside);
+      idx++;
     }
   }
-  return { y, shape: outShape, argmax, divisor };
+  return { y, shape: outShape, argmax, divisor, members };
 }
 
 /** The adjoint of naivePool: dx for a given dy (max: to the first arg-max; avg/sum: spread over in-image taps). */
-export function naivePoolBackward(kind: NaiveKind, dy: ArrayLike<number>, shape: readonly number[], a: NaiveAttrs, fwd: NaiveResult): Float64Array {
+export function naivePoolBackward(kind: NaiveKind, dy: ArrayLike<number>, shape: readonly number[], _a: NaiveAttrs, fwd: NaiveResult): Float64Array {
   const dx = new Float64Array(shape.reduce((p, d) => p * d, 1));
-  if (kind === 'max') {
-    for (let i = 0; i < dy.length; i++) dx[fwd.argmax[i]] += dy[i];
-    return dx;
-  }
-  // avg/sum are linear: dx[t] = Σ_o dy[o]/div[o] over windows o containing t; reuse the forward
-  // by pooling each unit vector would be O(n²), so enumerate taps directly.
-  const axes = naiveAxes(a, shape.slice(2)) as Axis[];
-  const two = axes.length === 2;
-  const H = two ? shape[2] : 1;
-  const W = shape[shape.length - 1];
-  const ah: Axis = two ? axes[0] : { size: 1, k: 1, s: 1, d: 1, pb: 0, pe: 0, out: 1 };
-  const aw = axes[axes.length - 1];
-  let idx = 0;
-  for (let p = 0; p < shape[0] * shape[1]; p++) {
-    for (let oh = 0; oh < ah.out; oh++) {
-      for (let ow = 0; ow < aw.out; ow++, idx++) {
-        for (let jh = 0; jh < ah.k; jh++) {
-          const h = oh * ah.s - ah.pb + jh * ah.d;
-          for (let jw = 0; jw < aw.k; jw++) {
-            const w = ow * aw.s - aw.pb + jw * aw.d;
-            if (h >= 0 && h < H && w >= 0 && w < W) dx[p * H * W + h * W + w] += dy[idx] / fwd.divisor[idx];
-          }
-        }
-      }
-    }
+  for (let i = 0; i < dy.length; i++) {
+    if (kind === 'max') dx[fwd.argmax[i]] += dy[i];
+    else for (const t of fwd.members[i]) dx[t] += dy[i] / fwd.divisor[i];
   }
   return dx;
 }

@@ -9,10 +9,10 @@ import { expect, it } from 'vitest';
 import { runLayer } from './harness.js';
 import { naiveAxes, naivePool, naivePoolBackward, type NaiveAttrs, type NaiveKind } from './naive-pool.js';
 
-// Float64 throughout. Max is exact. A window sum adds at most 16 terms of size < 5 in the same
-// row-major order as the naive loop, so only the divisor differs: ours multiplies by the two
-// per-axis reciprocals, the naive loop divides once, ≤ 3 roundings ≈ 3·2⁻⁵³·|y| < 1e-14 for
-// |y| < 20. Backward sums at most 16 contributions the same way. 1e-12 leaves ample margin.
+// Float64 throughout. Max is exact. A window sum adds at most 48 terms (3-D: 3·4·4) of size < 5
+// in the same row-major order as the naive loop, so only the divisor differs: ours multiplies by
+// the per-axis reciprocals, the naive loop divides once, ≤ 5 roundings ≈ 5·2⁻⁵³·|y| < 2e-13 for
+// |y| < 240. Backward sums at most 48 contributions the same way. 1e-12 leaves margin.
 export const TOL = 1e-12;
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -47,18 +47,19 @@ interface Drawn {
   readonly ties: boolean;
 }
 
-/** Random geometries: 1-D or 2-D, every attribute the layer has; about a quarter are invalid (kernel too large, all-padding windows). */
+/** Random geometries: 1-D, 2-D or 3-D, every attribute the layer has; about a quarter are invalid (kernel too large, all-padding windows). */
 function geometry(kind: NaiveKind): fc.Arbitrary<Drawn> {
   return fc
     .record({
-      rank: fc.constantFrom(1, 2),
+      rank: fc.constantFrom(1, 2, 2, 3),
       n: fc.integer({ min: 1, max: 2 }),
       c: fc.integer({ min: 1, max: 3 }),
-      sizes: fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 })),
-      k: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
-      s: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
-      d: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
-      pads: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
+      // The third size only matters in 3-D, where it is the first (depth) axis; ≤ 5 keeps cases small.
+      sizes: fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 5 })),
+      k: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 })),
+      s: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 2 })),
+      d: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+      pads: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 1 })),
       ceil: fc.boolean(),
       autoPad: fc.constantFrom('NOTSET', 'NOTSET', 'NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'),
       cip: fc.boolean(),
@@ -67,9 +68,11 @@ function geometry(kind: NaiveKind): fc.Arbitrary<Drawn> {
     })
     .map((g) => {
       const r = g.rank;
-      const pick = (t: readonly number[]) => t.slice(0, r);
+      // 3-D puts the third tuple entry first (the depth axis): [z, h, w].
+      const pick = (t: readonly number[]) => (r === 3 ? [t[2], t[0], t[1]] : t.slice(0, r));
       const attrs: { -readonly [K in keyof NaiveAttrs]: NaiveAttrs[K] } = { kernelShape: pick(g.k), strides: pick(g.s), dilations: pick(g.d) };
-      if (g.autoPad === 'NOTSET') attrs.pads = r === 1 ? [g.pads[0], g.pads[2]] : [...g.pads];
+      const [t, l, b, rt, f, bk] = g.pads;
+      if (g.autoPad === 'NOTSET') attrs.pads = r === 1 ? [t, b] : r === 2 ? [t, l, b, rt] : [f, t, l, bk, b, rt];
       else attrs.autoPad = g.autoPad;
       if (kind !== 'sum' && g.autoPad === 'NOTSET') attrs.ceilMode = g.ceil; // with autoPad it is only an error case
       if (kind === 'avg') attrs.countIncludePad = g.cip;

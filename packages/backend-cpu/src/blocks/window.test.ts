@@ -48,7 +48,7 @@ describe('window block: per-axis tables', () => {
     const base = { inSize: 4, outSize: 1, kernel: 2, stride: 1, dilation: 1, padBegin: 0, padEnd: 0 };
     expect(() => windowTable({ ...base, padBegin: 2 })).toThrowError(/output 0 \(of 1\) along an axis of size 4 has no tap inside the input/);
     expect(() => windowTable({ ...base, stride: 0 })).toThrowError(HubelError);
-    expect(() => windowPlan([base, base, base])).toThrowError(/expected 1 or 2 spatial axes, found 3/);
+    expect(() => windowPlan([])).toThrowError(/expected at least 1 spatial axis, found 0/);
   });
 });
 
@@ -89,6 +89,38 @@ function naive(x: Float64Array, planes: number, rows: WindowAxis, cols: WindowAx
   return { max, arg, sum, div };
 }
 
+/**
+ * Naive N-D pooling: every output multi-index enumerates every tap multi-index (row-major) and
+ * tests each coordinate against the image; also returns the in-image taps of each output.
+ */
+function naiveNd(x: Float64Array, planes: number, axes: readonly WindowAxis[], divisor: 'one' | 'image' | 'padded') {
+  const outs = axes.reduce((p, a) => p * a.outSize, 1);
+  const kernels = axes.reduce((p, a) => p * a.kernel, 1);
+  const inPlane = axes.reduce((p, a) => p * a.inSize, 1);
+  const unravel = (i: number, sizes: readonly number[]) => sizes.map((_, k) => Math.floor(i / sizes.slice(k + 1).reduce((p, d) => p * d, 1)) % sizes[k]);
+  const max: number[] = [], arg: number[] = [], sum: number[] = [], div: number[] = [], taps: number[][] = [];
+  for (let p = 0; p < planes; p++) {
+    for (let o = 0; o < outs; o++) {
+      const oi = unravel(o, axes.map((a) => a.outSize));
+      let best = -Infinity, bi = -1, s = 0, pad = 0;
+      const inside: number[] = [];
+      for (let t = 0; t < kernels; t++) {
+        const ti = unravel(t, axes.map((a) => a.kernel));
+        const pos = axes.map((a, k) => oi[k] * a.stride - a.padBegin + ti[k] * a.dilation);
+        if (pos.every((q, k) => q < axes[k].inSize + axes[k].padEnd)) pad++;
+        if (!pos.every((q, k) => q >= 0 && q < axes[k].inSize)) continue;
+        const at = p * inPlane + pos.reduce((acc, q, k) => acc * axes[k].inSize + q, 0);
+        inside.push(at);
+        s += x[at];
+        if (bi < 0 || x[at] > best) [best, bi] = [x[at], at];
+      }
+      const d = divisor === 'one' ? 1 : divisor === 'image' ? inside.length : pad;
+      max.push(best), arg.push(bi), sum.push(s / d), div.push(d), taps.push(inside);
+    }
+  }
+  return { max: Float64Array.from(max), arg: Int32Array.from(arg), sum: Float64Array.from(sum), div, taps };
+}
+
 describe('window block: loops against a naive loop', () => {
   it('windowMax, windowSum and windowSumBackward on random 2-D geometries (fast-check seed 8)', () => {
     fc.assert(
@@ -124,6 +156,38 @@ describe('window block: loops against a naive loop', () => {
         dx.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThan(1e-12));
       }),
       { seed: 8, numRuns: 200 },
+    );
+  });
+
+  it('windowMax, windowSum and windowSumBackward on random 3-D and 4-D geometries (fast-check seed 9)', () => {
+    // Small axes keep each case tiny: ≤ 5 sizes per axis, ≤ 2 planes.
+    const small = axisArb.filter((a) => a.inSize <= 5 && a.outSize <= 4);
+    fc.assert(
+      fc.property(fc.array(small, { minLength: 3, maxLength: 4 }), fc.integer({ min: 1, max: 2 }), fc.constantFrom('one', 'image', 'padded'), fc.integer({ min: 0, max: 1e6 }), fc.boolean(), (axes, planes, divisor, seed, ties) => {
+        const r = new Rng(seed);
+        const inPlane = axes.reduce((p, a) => p * a.inSize, 1);
+        const x = Float64Array.from({ length: planes * inPlane }, () => (ties ? r.int(3) : r.normal()));
+        const ref = naiveNd(x, planes, axes, divisor);
+        const plan = windowPlan(axes);
+        const n = ref.max.length;
+        const y = new Float64Array(n);
+        const arg = new Int32Array(n);
+        windowMax(x, planes, plan, y, arg);
+        expect(Array.from(y)).toEqual(Array.from(ref.max));
+        expect(Array.from(arg)).toEqual(Array.from(ref.arg));
+        const s = new Float64Array(n);
+        windowSum(x, planes, plan, divisor, s);
+        // ≤ 5⁴ = 625 float64 terms of |v| < 5 in the same order, the divisor as per-axis
+        // reciprocals: a few ulps of |y| < 3125, i.e. < 1e-11.
+        s.forEach((v, i) => expect(Math.abs(v - ref.sum[i])).toBeLessThan(1e-11));
+        const dy = Float64Array.from({ length: n }, () => r.normal());
+        const dx = new Float64Array(x.length).fill(NaN);
+        windowSumBackward(dy, planes, plan, divisor, dx);
+        const want = new Float64Array(x.length);
+        ref.taps.forEach((ts, o) => ts.forEach((t) => (want[t] += dy[o] / ref.div[o])));
+        dx.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThan(1e-11));
+      }),
+      { seed: 9, numRuns: 60 },
     );
   });
 

@@ -4,7 +4,9 @@
  * geometry says where each output's window first touches the image, how many of its taps land
  * in the image and how many in the padded extent [−padBegin, inSize + padEnd); the loops below
  * then walk plain typed arrays over those tables, with no bounds test or closure per element.
- * A 1-D geometry is run as 2-D with a unit row axis, so one loop serves both.
+ * Any number of spatial axes runs through one loop: the last two are the (rows, cols) tables (a
+ * 1-D geometry gets a unit row axis), and the leading ones (3-D: depth) are folded into a list,
+ * per leading output position, of the offsets of the in-image slabs its window covers.
  */
 import { HubelError } from '@hubel/core';
 import type { F } from './gemm.js';
@@ -38,13 +40,29 @@ export interface WindowTable {
   readonly ones: Float64Array;
 }
 
-/** Window tables for a [..., H, W] plane (1-D geometries get a unit row axis). */
+/**
+ * Window tables for a [..., D1, …, Dk, H, W] plane: any number of spatial axes (1-D geometries
+ * get a unit row axis). The leading axes D1…Dk (empty for 1-D and 2-D) are folded into `lead*`.
+ */
 export interface WindowPlan {
+  /** Tables of the leading spatial axes, outermost first (3-D: the depth axis). */
+  readonly lead: readonly WindowTable[];
   readonly rows: WindowTable;
   readonly cols: WindowTable;
-  /** H·W and Ho·Wo: elements per input and per output plane. */
+  /** ∏ input sizes and ∏ output sizes over every spatial axis: elements per input and per output plane. */
   readonly inPlane: number;
   readonly outPlane: number;
+  /** Output positions over the leading axes (∏ of their output sizes; 1 without leading axes). */
+  readonly leadOut: number;
+  /**
+   * For leading output position l (row-major), `leadOffsets[leadStart[l] .. leadStart[l + 1])` are
+   * the input offsets (in elements, within a plane) of the H×W slabs its window covers in the
+   * image, in row-major tap order. Without leading axes: one slab at offset 0.
+   */
+  readonly leadStart: Int32Array;
+  readonly leadOffsets: Int32Array;
+  /** Per leading output position: the leading axes' share of the divisor, for each divisor kind. */
+  readonly leadFactor: Readonly<Record<WindowDivisor, Float64Array>>;
 }
 
 /**
@@ -96,12 +114,52 @@ export function windowTable(axis: WindowAxis): WindowTable {
   return { inSize, outSize, step: d, first, count, padded, invCount, invPadded, ones };
 }
 
-/** Tables for one (1-D) or two (2-D: rows, then columns) spatial axes. */
+/**
+ * Tables for any number (≥ 1) of spatial axes, outermost first: the last two are rows and
+ * columns (1-D: a unit row axis), the leading ones are folded into slab offset lists.
+ */
 export function windowPlan(axes: readonly WindowAxis[]): WindowPlan {
-  if (axes.length !== 1 && axes.length !== 2) throw new HubelError('shape', `window: expected 1 or 2 spatial axes, found ${axes.length}`);
-  const rows = windowTable(axes.length === 2 ? axes[0] : UNIT_AXIS);
-  const cols = windowTable(axes[axes.length - 1]);
-  return { rows, cols, inPlane: rows.inSize * cols.inSize, outPlane: rows.outSize * cols.outSize };
+  if (axes.length < 1) throw new HubelError('shape', 'window: expected at least 1 spatial axis, found 0');
+  const tables = axes.map(windowTable);
+  const cols = tables[tables.length - 1];
+  const rows = tables.length >= 2 ? tables[tables.length - 2] : windowTable(UNIT_AXIS);
+  const lead = tables.slice(0, Math.max(0, tables.length - 2));
+  // Elements between consecutive positions of each leading axis: ∏ of the later axes' sizes.
+  const strides = lead.map((_, i) => tables.slice(i + 1).reduce((p, t) => p * t.inSize, 1));
+  const leadOut = lead.reduce((p, t) => p * t.outSize, 1);
+  const starts = [0];
+  const offsets: number[] = [];
+  const factors: Record<WindowDivisor, number[]> = { one: [], image: [], padded: [] };
+  // Odometer over leading output positions; for each, every in-image tap combination (building a
+  // plan runs once per geometry, so plain recursion is fine here).
+  const o = new Array<number>(lead.length).fill(0);
+  for (let l = 0; l < leadOut; l++) {
+    const visit = (axis: number, offset: number): void => {
+      if (axis === lead.length) {
+        offsets.push(offset);
+        return;
+      }
+      const t = lead[axis];
+      for (let j = 0; j < t.count[o[axis]]; j++) visit(axis + 1, offset + (t.first[o[axis]] + j * t.step) * strides[axis]);
+    };
+    visit(0, 0);
+    starts.push(offsets.length);
+    factors.image.push(lead.reduce((p, t, i) => p * t.invCount[o[i]], 1));
+    factors.padded.push(lead.reduce((p, t, i) => p * t.invPadded[o[i]], 1));
+    factors.one.push(1);
+    for (let i = lead.length - 1; i >= 0 && ++o[i] === lead[i].outSize; i--) o[i] = 0;
+  }
+  return {
+    lead,
+    rows,
+    cols,
+    inPlane: tables.reduce((p, t) => p * t.inSize, 1),
+    outPlane: tables.reduce((p, t) => p * t.outSize, 1),
+    leadOut,
+    leadStart: Int32Array.from(starts),
+    leadOffsets: Int32Array.from(offsets),
+    leadFactor: { one: Float64Array.from(factors.one), image: Float64Array.from(factors.image), padded: Float64Array.from(factors.padded) },
+  };
 }
 
 /**
@@ -111,33 +169,40 @@ export function windowPlan(axes: readonly WindowAxis[]): WindowPlan {
  * propagates). y and argmax hold planes·outPlane elements.
  */
 export function windowMax(x: F, planes: number, plan: WindowPlan, y: F, argmax: Int32Array): void {
-  const { rows, cols } = plan;
+  const { rows, cols, leadStart, leadOffsets } = plan;
   const W = cols.inSize;
   const rowStep = rows.step * W;
   const colStep = cols.step;
   let yo = 0;
   for (let p = 0; p < planes; p++) {
     const xb = p * plan.inPlane;
-    for (let oh = 0; oh < rows.outSize; oh++) {
-      const r0 = xb + rows.first[oh] * W;
-      const rn = rows.count[oh];
-      for (let ow = 0; ow < cols.outSize; ow++) {
-        const cn = cols.count[ow];
-        let r = r0 + cols.first[ow];
-        let bi = r;
-        let best = x[r];
-        for (let i = 0; i < rn; i++, r += rowStep) {
-          for (let j = 0, q = r; j < cn; j++, q += colStep) {
-            const v = x[q];
-            if (v > best) {
-              best = v;
-              bi = q;
+    for (let l = 0; l < plan.leadOut; l++) {
+      const s0 = leadStart[l];
+      const s1 = leadStart[l + 1];
+      for (let oh = 0; oh < rows.outSize; oh++) {
+        const r0 = xb + rows.first[oh] * W;
+        const rn = rows.count[oh];
+        for (let ow = 0; ow < cols.outSize; ow++) {
+          const cn = cols.count[ow];
+          const c0 = r0 + cols.first[ow];
+          let bi = c0 + leadOffsets[s0];
+          let best = x[bi];
+          for (let s = s0; s < s1; s++) {
+            let r = c0 + leadOffsets[s];
+            for (let i = 0; i < rn; i++, r += rowStep) {
+              for (let j = 0, q = r; j < cn; j++, q += colStep) {
+                const v = x[q];
+                if (v > best) {
+                  best = v;
+                  bi = q;
+                }
+              }
             }
           }
+          y[yo] = best;
+          argmax[yo] = bi;
+          yo++;
         }
-        y[yo] = best;
-        argmax[yo] = bi;
-        yo++;
       }
     }
   }
@@ -149,27 +214,36 @@ function divisorFactors(t: WindowTable, divisor: WindowDivisor): Float64Array {
 
 /** y[p, o] = (Σ of x[p, t] over the window's taps in the image) / divisor(o). */
 export function windowSum(x: F, planes: number, plan: WindowPlan, divisor: WindowDivisor, y: F): void {
-  const { rows, cols } = plan;
+  const { rows, cols, leadStart, leadOffsets } = plan;
   const W = cols.inSize;
   const rowStep = rows.step * W;
   const colStep = cols.step;
   const rf = divisorFactors(rows, divisor);
   const cf = divisorFactors(cols, divisor);
+  const lf = plan.leadFactor[divisor];
   let yo = 0;
   for (let p = 0; p < planes; p++) {
     const xb = p * plan.inPlane;
-    for (let oh = 0; oh < rows.outSize; oh++) {
-      const r0 = xb + rows.first[oh] * W;
-      const rn = rows.count[oh];
-      const rs = rf[oh];
-      for (let ow = 0; ow < cols.outSize; ow++) {
-        const cn = cols.count[ow];
-        let r = r0 + cols.first[ow];
-        let acc = 0;
-        for (let i = 0; i < rn; i++, r += rowStep) {
-          for (let j = 0, q = r; j < cn; j++, q += colStep) acc += x[q];
+    for (let l = 0; l < plan.leadOut; l++) {
+      const s0 = leadStart[l];
+      const s1 = leadStart[l + 1];
+      const ls = lf[l];
+      for (let oh = 0; oh < rows.outSize; oh++) {
+        const r0 = xb + rows.first[oh] * W;
+        const rn = rows.count[oh];
+        const rs = rf[oh] * ls;
+        for (let ow = 0; ow < cols.outSize; ow++) {
+          const cn = cols.count[ow];
+          const c0 = r0 + cols.first[ow];
+          let acc = 0;
+          for (let s = s0; s < s1; s++) {
+            let r = c0 + leadOffsets[s];
+            for (let i = 0; i < rn; i++, r += rowStep) {
+              for (let j = 0, q = r; j < cn; j++, q += colStep) acc += x[q];
+            }
+          }
+          y[yo++] = acc * rs * cf[ow];
         }
-        y[yo++] = acc * rs * cf[ow];
       }
     }
   }
@@ -177,26 +251,35 @@ export function windowSum(x: F, planes: number, plan: WindowPlan, divisor: Windo
 
 /** Backward of windowSum: dx[p, t] = Σ over the windows o containing tap t of dy[p, o] / divisor(o). Overwrites dx. */
 export function windowSumBackward(dy: F, planes: number, plan: WindowPlan, divisor: WindowDivisor, dx: F): void {
-  const { rows, cols } = plan;
+  const { rows, cols, leadStart, leadOffsets } = plan;
   const W = cols.inSize;
   const rowStep = rows.step * W;
   const colStep = cols.step;
   const rf = divisorFactors(rows, divisor);
   const cf = divisorFactors(cols, divisor);
+  const lf = plan.leadFactor[divisor];
   dx.fill(0, 0, planes * plan.inPlane);
   let yo = 0;
   for (let p = 0; p < planes; p++) {
     const xb = p * plan.inPlane;
-    for (let oh = 0; oh < rows.outSize; oh++) {
-      const r0 = xb + rows.first[oh] * W;
-      const rn = rows.count[oh];
-      const rs = rf[oh];
-      for (let ow = 0; ow < cols.outSize; ow++) {
-        const cn = cols.count[ow];
-        const g = dy[yo++] * rs * cf[ow];
-        let r = r0 + cols.first[ow];
-        for (let i = 0; i < rn; i++, r += rowStep) {
-          for (let j = 0, q = r; j < cn; j++, q += colStep) dx[q] += g;
+    for (let l = 0; l < plan.leadOut; l++) {
+      const s0 = leadStart[l];
+      const s1 = leadStart[l + 1];
+      const ls = lf[l];
+      for (let oh = 0; oh < rows.outSize; oh++) {
+        const r0 = xb + rows.first[oh] * W;
+        const rn = rows.count[oh];
+        const rs = rf[oh] * ls;
+        for (let ow = 0; ow < cols.outSize; ow++) {
+          const cn = cols.count[ow];
+          const g = dy[yo++] * rs * cf[ow];
+          const c0 = r0 + cols.first[ow];
+          for (let s = s0; s < s1; s++) {
+            let r = c0 + leadOffsets[s];
+            for (let i = 0; i < rn; i++, r += rowStep) {
+              for (let j = 0, q = r; j < cn; j++, q += colStep) dx[q] += g;
+            }
+          }
         }
       }
     }

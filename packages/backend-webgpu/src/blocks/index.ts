@@ -123,5 +123,5 @@ export { channelBroadcast, numpyBroadcast, reducedAxisBroadcast, type Broadcast,
 export type { GemmOptions, GemmSpec } from './gemm.js';
 export type { ReduceOp, ReduceOptions } from './reduce.js';
 export type { PadMode } from './layout.js';
-export { windowView, type WindowAxis, type WindowOp, type WindowView } from './window.js';
+export { windowView, type WindowAxis, type WindowDepth, type WindowOp, type WindowView } from './window.js';
 export { window2d, outExtent, type WindowGeometry, type Window2d } from './geometry.js';

@@ -1,6 +1,6 @@
 import { gpuBackendOrSkip } from '@hubel/backend-webgpu/testing';
 import { Rng, sizeOf } from '@hubel/core';
-import { window2d, type WindowView } from '@hubel/backend-webgpu';
+import { window2d, windowView, type WindowView } from '@hubel/backend-webgpu';
 import { describe, expect, it } from 'vitest';
 
 const gpu = await gpuBackendOrSkip();
@@ -84,5 +84,66 @@ gpu.describe(describe, 'window block (pooling, cross-channel sums) vs plain loop
         }
       });
     }
+  }
+});
+
+gpu.describe(describe, 'window block: 3-D windows (depth axis) vs a plain loop', (be) => {
+  // [outer = 2, D = 5, H = 4, W = 6]; window 3×2×3, strides 2×1×2, dilations 1×2×1, pads
+  // (front, top, left) = (1, 0, 1), (back, bottom, right) = (1, 1, 0). Output extents per axis:
+  // floor((5 + 2 − 3) / 2) + 1 = 3, floor((4 + 1 − 3) / 1) + 1 = 3, floor((6 + 1 − 3) / 2) + 1 = 3.
+  const axes = [
+    { inSize: 5, outSize: 3, kernel: 3, stride: 2, dilation: 1, padBegin: 1, padEnd: 1 },
+    { inSize: 4, outSize: 3, kernel: 2, stride: 1, dilation: 2, padBegin: 0, padEnd: 1 },
+    { inSize: 6, outSize: 3, kernel: 3, stride: 2, dilation: 1, padBegin: 1, padEnd: 0 },
+  ];
+  const outer = 2;
+  for (const [op, cip] of [['max', false], ['avg', false], ['avg', true], ['sum', false]] as const) {
+    it(`${op}${cip ? ' countIncludePad' : ''}: forward and backward (seed 52)`, async () => {
+      const rng = new Rng(52);
+      const inPlane = 5 * 4 * 6;
+      const x = Float32Array.from({ length: outer * inPlane }, () => rng.normal());
+      const v = windowView(outer, axes, 1, cip);
+      const { y, argmax } = be.blocks.window(be.tensor(x, [outer, 5, 4, 6]), v, op);
+      expect(y.shape).toEqual([outer, 3, 3, 3, 1]);
+      // Plain loop: every output enumerates its 18 taps and tests each coordinate.
+      const want: number[] = [];
+      const members: number[][] = [];
+      const counts: number[] = [];
+      for (let o = 0; o < outer; o++)
+        for (let oz = 0; oz < 3; oz++)
+          for (let oy = 0; oy < 3; oy++)
+            for (let ox = 0; ox < 3; ox++) {
+              let acc = op === 'max' ? -Infinity : 0;
+              let arg = -1;
+              let padded = 0;
+              const m: number[] = [];
+              for (let kz = 0; kz < 3; kz++)
+                for (let ky = 0; ky < 2; ky++)
+                  for (let kx = 0; kx < 3; kx++) {
+                    const p = [oz * 2 - 1 + kz, oy - 0 + ky * 2, ox * 2 - 1 + kx];
+                    if (p.every((q, i) => q < axes[i].inSize + axes[i].padEnd)) padded++;
+                    if (!p.every((q, i) => q >= 0 && q < axes[i].inSize)) continue;
+                    const at = o * inPlane + (p[0] * 4 + p[1]) * 6 + p[2];
+                    m.push(at);
+                    if (op === 'max') {
+                      if (x[at] > acc) (acc = x[at]), (arg = at);
+                    } else acc += x[at];
+                  }
+              const cnt = cip ? padded : m.length;
+              want.push(op === 'avg' ? acc / cnt : acc);
+              members.push(op === 'max' ? [arg] : m);
+              counts.push(op === 'avg' ? cnt : 1);
+            }
+      const got = await y.read();
+      // max is exact (one of the inputs); sums: ≤ 18 float32 additions and one division,
+      // (18 + 1)·2⁻²⁴ relative to Σ|x| (< 60) < 1e-4.
+      want.forEach((w, i) => expect(Math.abs(got[i] - w), `${op} output ${i} (seed 52)`).toBeLessThan(op === 'max' ? 1e-30 : 1e-4));
+      const dy = Float32Array.from({ length: want.length }, () => rng.normal());
+      const dx = await be.blocks.windowBackward(be.tensor(dy, y.shape), v, op, [outer * inPlane], argmax).read();
+      const wantDx = new Float64Array(outer * inPlane);
+      members.forEach((m, j) => m.forEach((p) => (wantDx[p] += dy[j] / counts[j])));
+      // Each element is in at most 2·1·2 = 4 windows (strides vs kernels): 4 float32 additions.
+      wantDx.forEach((w, i) => expect(Math.abs(dx[i] - w), `${op} dx ${i} (seed 52)`).toBeLessThan(1e-5));
+    });
   }
 });

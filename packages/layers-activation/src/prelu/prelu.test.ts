@@ -84,3 +84,37 @@ describe('PRelu', () => {
     expect(PRelu.onnx!.attrs!({ channelShared: true })).toEqual({});
   });
 });
+
+describe('PRelu: general slopeShape (ONNX broadcast)', () => {
+  it('slopeShape [W] on [N, H, W]: y, dx and da_w = Σ_{x<0} dy·x as plain loops (seed 23)', async () => {
+    const backend = createCpuBackend({ dtype: 'float64' });
+    const [n, h, w] = [2, 3, 4];
+    const slopes = [0.1, -0.5, 2, 0.3];
+    const model = new Sequential([null, h, w], { registry }).add(PRelu, { slopeShape: [w] }, 'p').build({ backend, initialValues: { 'p.slope': slopes } });
+    const x = draw(23, n * h * w);
+    const dy = draw(24, x.length);
+    const run = model.forward({ input: backend.tensor(x, [n, h, w]) }, { mode: 'train' });
+    const y = Array.from(await run.get('p').read());
+    const g = run.backward({ seeds: { p: backend.tensor(dy, [n, h, w]) }, inputs: ['input'] });
+    const dx = Array.from(await g.inputs.get('input')!.read());
+    const da = Array.from(await g.params.get('p.slope')!.read());
+    const wantDa = [0, 0, 0, 0];
+    x.forEach((v, i) => {
+      const a = slopes[i % w]; // the last axis picks the slope
+      // Exact: one product per element in float64.
+      expect(y[i], `y[${i}] (seed 23)`).toBe(v >= 0 ? v : a * v);
+      expect(dx[i], `dx[${i}] (seed 24)`).toBe(v > 0 ? dy[i] : a * dy[i]);
+      if (v < 0) wantDa[i % w] += dy[i] * v;
+    });
+    // Six float64 products summed per slope, in the same order: a few ulps of values < 20.
+    da.forEach((v, k) => expect(Math.abs(v - wantDa[k]), `da[${k}]`).toBeLessThan(1e-13));
+    g.dispose();
+    run.dispose();
+    model.dispose();
+  });
+
+  it('rejects a slopeShape that does not broadcast to the input, naming the node', () => {
+    const backend = createCpuBackend();
+    expect(() => new Sequential([null, 3, 4], { registry }).add(PRelu, { slopeShape: [3] }, 'p').build({ backend })).toThrowError(/node 'p' \(PRelu\): attribute 'slopeShape' \[3\] does not broadcast to the input \[1, 3, 4\]/);
+  });
+});

@@ -1,7 +1,7 @@
 import { createCpuBackend, cpuBackend } from '@hubel/backend-cpu';
 import { Registry, Rng, Sequential } from '@hubel/core';
 import { gradcheckPlugin } from '@hubel/core/testing';
-import { convLayers, Pad } from '@hubel/layers-conv';
+import { convLayers, fullPads, Pad } from '@hubel/layers-conv';
 import { describe, expect, it } from 'vitest';
 
 const registry = new Registry().use(cpuBackend, convLayers);
@@ -76,5 +76,24 @@ describe('Pad bad input', () => {
   });
   it('negative pads', () => {
     expect(build([2, 3], { pads: [0, 0, -1, 0, 0, 0] })).toThrowError(/node 'p1'.*attribute 'pads': element 2: expected >= 0, found -1/);
+  });
+});
+
+describe('Pad: ONNX axes (opset 18) folded into full-rank pads', () => {
+  it('places begins and ends of the listed axes, negative axes counted from the end, zeros elsewhere', () => {
+    // Rank 4, axes [1, -1]: axis 1 gets (2, 3), axis 3 gets (4, 5); pads lists begins then ends.
+    expect(fullPads([2, 4, 3, 5], [1, -1], 4)).toEqual([0, 2, 0, 4, 0, 3, 0, 5]);
+    expect(fullPads([1, 2], undefined, 1)).toEqual([1, 2]);
+  });
+
+  it('the import mapping reads pads and axes inputs as one full-rank pads attribute', () => {
+    const attrs = Pad.onnx!.fromOnnx!({ mode: 'edge', pads: [1, 1], axes: [0] }, [], [[3, 2]]);
+    expect(attrs).toEqual({ mode: 'edge', value: undefined, pads: [1, 0, 1, 0] });
+  });
+
+  it('rejects an axis out of range, a repeated axis and a pads list of the wrong length', () => {
+    expect(() => fullPads([0, 0], [2], 2)).toThrowError(/axis 2 is outside \[-2, 2\) for a rank-2 input/);
+    expect(() => fullPads([0, 0, 0, 0], [1, -1], 2)).toThrowError(/axis -1 is listed twice in axes \[1, -1\]/);
+    expect(() => fullPads([0, 0, 0], [1], 2)).toThrowError(/'pads' must hold 2 values per listed axis \(2 for axes \[1\]\), found 3/);
   });
 });

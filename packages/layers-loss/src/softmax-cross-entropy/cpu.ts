@@ -2,7 +2,8 @@
 // with m = max_c x_c and log p_c = x_c − m − log Σ_c e^{x_c − m} (stable for any logits):
 // ℓ = −(1 − ε)·log p_label − (ε/C)·Σ_c log p_c, weighted and reduced by ../class-weights.
 // ∂C/∂x_c = s·w·(p_c − q_c), q = (1 − ε)·onehot + ε/C, s = ∂C/∂(w·ℓ); 0 where ignored.
-// ∂C/∂W comes from the class-weights block. Forward saves log p.
+// ∂C/∂W comes from the class-weights block. Forward saves log p, which is also the second
+// output log_prob; its gradient g adds ∂C/∂x_c += g_c − p_c·Σ_c' g_c' (log-softmax's adjoint).
 import type {} from '@hubel/backend-cpu';
 import { HubelError, defineKernel, fmtShape, layerLabel, sizeOf, type Shape } from '@hubel/core';
 import { classWeightGrad, positionSeeds, positionWeights, reduceLoss } from '../class-weights/cpu.js';
@@ -19,7 +20,7 @@ export function unravel(index: number, shape: Shape): string {
 }
 
 export const softmaxCrossEntropyCpu = defineKernel(SoftmaxCrossEntropy, 'cpu', {
-  forward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t, W], node }) {
+  forward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t, W], node, outputsWanted }) {
     const classes = x.shape[1];
     const inner = sizeOf(x.shape.slice(2));
     const labels = backend.ints(t);
@@ -51,9 +52,10 @@ export const softmaxCrossEntropyCpu = defineKernel(SoftmaxCrossEntropy, 'cpu', {
       if (labels[k] !== ignoreIndex) plain[k] = -(1 - eps) * lp[base + labels[k] * inner] - (eps / classes) * all;
     }
     const { y, denom } = reduceLoss(backend, plain, w, reduction, t.shape);
-    return { outputs: [y], saved: { lp: lpT, plain, w, denom } };
+    // log_prob is lp itself (saved may reference an output); backward reads its gradient only when bound.
+    return { outputs: [y, lpT], saved: { lp: lpT, plain, w, denom, logProbBound: outputsWanted?.[1] !== false } };
   },
-  backward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t, W], outputs: [y], saved, dOutputs: [dC], wants }) {
+  backward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t, W], outputs: [y], saved, dOutputs: [dC, dLp], wants }) {
     const classes = x.shape[1];
     const inner = sizeOf(x.shape.slice(2));
     const labels = backend.ints(t);
@@ -76,6 +78,16 @@ export const softmaxCrossEntropyCpu = defineKernel(SoftmaxCrossEntropy, 'cpu', {
         }
         for (let j = base; j < end; j += inner) dx[j] = scale * (Math.exp(lp[j]) - floor);
         dx[base + labels[k] * inner] -= scale * (1 - eps);
+      }
+      if (saved.logProbBound) {
+        const g = backend.data(dLp);
+        for (let k = 0; k < labels.length; k++) {
+          const base = Math.floor(k / inner) * stride + (k % inner);
+          const end = base + stride;
+          let total = 0;
+          for (let j = base; j < end; j += inner) total += g[j];
+          for (let j = base; j < end; j += inner) dx[j] += g[j] - Math.exp(lp[j]) * total;
+        }
       }
     }
     const dW = W && wants.inputs[2] ? classWeightGrad(backend, { labels, ignoreIndex, plain: saved.plain, seeds, reduction, y, classes }) : undefined;

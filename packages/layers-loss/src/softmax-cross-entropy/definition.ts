@@ -9,9 +9,9 @@ import { lossShape } from '../class-weights/shapes.js';
  * a Hubel extension; 0 gives plain cross-entropy). `reduction: 'mean'` (default) divides Σℓ
  * by the summed weights of the positions whose label is not `ignoreIndex` (their count without
  * W; 0 when nothing is labelled), `'sum'` adds them, `'none'` keeps ℓ per position. Output: a
- * scalar (shape []), or [N, d1, …] for 'none'. ONNX's optional second output `log_prob` is
- * imported as a LogSoftmax node beside this one. Throws, naming the node, on a label outside
- * [0, C). W is differentiable like X.
+ * scalar (shape []), or [N, d1, …] for 'none'. The optional second output `log_prob` (ONNX's) is
+ * log softmax(X) over the class axis, X's shape, and differentiable too. Throws, naming the node,
+ * on a label outside [0, C). W is differentiable like X.
  */
 export const SoftmaxCrossEntropy = defineLayer({
   domain: '',
@@ -21,12 +21,13 @@ export const SoftmaxCrossEntropy = defineLayer({
   inputs: ['X', 'T', 'W'],
   optionalInputs: 1,
   inputDTypes: { 1: 'int32' },
+  outputs: ['loss', 'log_prob'],
   attrs: {
     reduction: attr.string({ oneOf: ['mean', 'sum', 'none'], default: 'mean', doc: "'mean' divides by the summed weights of the non-ignored positions; 'none' keeps the per-position losses" }),
     ignoreIndex: attr.int({ optional: true, doc: 'label value whose positions contribute no loss and no gradient' }),
     labelSmoothing: attr.float({ min: 0, lt: 1, default: 0, doc: 'ε: the target is (1 − ε)·onehot + ε/C; not exportable to ONNX unless 0' }),
   },
-  inferShapes: (a, shapes) => [lossShape(a.reduction, shapes)],
+  inferShapes: (a, shapes) => [lossShape(a.reduction, shapes), shapes[0]],
   onnx: {
     since: 13,
     // ONNX has no label_smoothing attribute, so a smoothed loss cannot be written as this op.

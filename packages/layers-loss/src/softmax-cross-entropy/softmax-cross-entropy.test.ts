@@ -292,3 +292,39 @@ describe("SoftmaxCrossEntropy with class weights W and reduction 'none' (ONNX se
     expect(() => g.build({ backend })).toThrowError(/node 'loss' \(SoftmaxCrossEntropyLoss\): class weights W must have shape \[3\] \(one per class of X \[2, 3\]\), found W \[4\]/);
   });
 });
+
+describe('SoftmaxCrossEntropyLoss: the log_prob output', () => {
+  it('log_prob = x − log Σ_c exp(x_c) per position, and its gradient is g − p·Σ_c g_c (seed 41)', async () => {
+    const backend = createCpuBackend({ dtype: 'float64' });
+    const xShape = [2, 3, 4];
+    const x = draw(41, 24);
+    const labels = labelsFor(42, 8, 3);
+    const g = new GraphBuilder({ registry });
+    const xv = g.input('x', xShape);
+    const tv = g.input('t', [2, 4], 'int32');
+    g.output(...g.node(SoftmaxCrossEntropy, { reduction: 'sum' }, [xv, tv], { name: 'sce', outputs: ['loss', 'logp'] }));
+    const model = g.build({ backend });
+    const run = model.forward({ x: backend.tensor(x, xShape), t: backend.tensor(labels, [2, 4], 'int32') }, { mode: 'train' });
+    const logp = Array.from(await run.get('logp').read());
+    // Seed only log_prob (loss seeded with 0): dx must be log-softmax's adjoint alone.
+    const seed = draw(43, 24);
+    const grads = run.backward({ seeds: { loss: backend.tensor([0], []), logp: backend.tensor(seed, xShape) }, inputs: ['x'] });
+    const dx = Array.from(await grads.inputs.get('x')!.read());
+    const at = (b: number, c: number, k: number) => (b * 3 + c) * 4 + k;
+    for (let b = 0; b < 2; b++)
+      for (let k = 0; k < 4; k++) {
+        let z = 0;
+        let gs = 0;
+        for (let c = 0; c < 3; c++) (z += Math.exp(x[at(b, c, k)])), (gs += seed[at(b, c, k)]);
+        for (let c = 0; c < 3; c++) {
+          const i = at(b, c, k);
+          // Float64 throughout, |x| < 5: a few ulps of values below 10, so 1e-12.
+          expect(Math.abs(logp[i] - (x[i] - Math.log(z))), `log_prob[${i}] (seed 41)`).toBeLessThan(1e-12);
+          expect(Math.abs(dx[i] - (seed[i] - (Math.exp(x[i]) / z) * gs)), `dx[${i}] (seed 43)`).toBeLessThan(1e-12);
+        }
+      }
+    grads.dispose();
+    run.dispose();
+    model.dispose();
+  });
+});

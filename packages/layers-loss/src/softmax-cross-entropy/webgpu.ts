@@ -3,8 +3,9 @@
 //   ℓ_k = −(1 − ε)·log p_label − (ε/C)·Σ_c log p_c
 // and its weight w_k (W[label] or 1; 0 where ignored); ../class-weights reduces w·ℓ and gives
 // the seeds s_k. Backward, one invocation per score: ∂C/∂x_c = s_k·w_k·(p_c − ε/C − (1 − ε)[c = label]).
-// Labels are not read back to the host: a label outside [0, C) yields a NaN loss (the CPU
-// kernel throws), which the trainer's NaN guard reports.
+// log p is also the second output log_prob; its gradient g adds g_c − p_c·Σ_c' g_c' to ∂C/∂x_c
+// (a reduction over the class axis, then one more pass). Labels are not read back to the host:
+// a label outside [0, C) yields a NaN loss (the CPU kernel throws), which the trainer's NaN guard reports.
 import type { Program } from '@hubel/backend-webgpu';
 import { LINEAR_INDEX, grid, read, write } from '@hubel/backend-webgpu';
 import { defineKernel } from '@hubel/core';
@@ -69,8 +70,26 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 `,
 };
 
+// dx += g − exp(lp)·Σ_c g over the class axis; the sum comes in reduced ([N, 1, inner]) and is
+// read at position k, like the forward's per-position values.
+const LOG_PROB_BACKWARD: Program = {
+  name: 'softmaxCrossEntropy.logProbBackward',
+  key: 'softmaxCrossEntropy.logProbBackward',
+  uniforms: [['size', 'u32'], ['classes', 'u32'], ['inner', 'u32']],
+  storage: [read('lp'), read('g'), read('total'), read('dxIn'), write('dx')],
+  body: () => /* wgsl */ `${LINEAR_INDEX}
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let j = linearIndex(gid, nwg);
+  if (j >= u.size) { return; }
+  let k = (j / (u.inner * u.classes)) * u.inner + j % u.inner;
+  dx[j] = dxIn[j] + g[j] - exp(lp[j]) * total[k];
+}
+`,
+};
+
 export const softmaxCrossEntropyWebGpu = defineKernel(SoftmaxCrossEntropy, 'webgpu', {
-  forward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t, W] }) {
+  forward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t, W], outputsWanted }) {
     const classes = x.shape[1];
     const positions = t.size;
     const lp = backend.alloc(x.shape);
@@ -80,17 +99,27 @@ export const softmaxCrossEntropyWebGpu = defineKernel(SoftmaxCrossEntropy, 'webg
     // Without W, x stands in for the unread weights binding.
     backend.run(FORWARD, [x, t, W ?? x, lp, plain, wk], uniforms, grid(positions));
     const { y, denom } = reduceLossGpu(backend, plain, wk, reduction, t.shape);
-    return { outputs: [y], saved: { lp, plain, wk, denom } };
+    // log_prob is lp itself (saved may reference an output); backward reads its gradient only when bound.
+    return { outputs: [y, lp], saved: { lp, plain, wk, denom, logProbBound: outputsWanted?.[1] !== false } };
   },
-  backward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t, W], outputs: [y], saved, dOutputs: [dC], wants }) {
+  backward({ backend, attrs: { ignoreIndex, labelSmoothing: eps, reduction }, inputs: [x, t, W], outputs: [y], saved, dOutputs: [dC, dLp], wants }) {
     const classes = x.shape[1];
     const seeds = positionSeedsGpu(backend, dC, reduction, saved.denom, t.size);
     let dx;
     if (wants.inputs[0]) {
       const coef = backend.blocks.map({ name: 'softmaxCrossEntropy.coef', expr: 'a * b', inputs: [seeds, saved.wk] });
       dx = backend.alloc(x.shape);
-      backend.run(BACKWARD, [saved.lp, t, coef, dx], [x.size, classes, x.size / (x.shape[0] * classes), eps], grid(x.size));
+      const inner = x.size / (x.shape[0] * classes);
+      backend.run(BACKWARD, [saved.lp, t, coef, dx], [x.size, classes, inner, eps], grid(x.size));
       coef.dispose();
+      if (saved.logProbBound) {
+        const total = backend.blocks.sum(dLp, { axes: [1] });
+        const withLp = backend.alloc(x.shape);
+        backend.run(LOG_PROB_BACKWARD, [saved.lp, dLp, total, dx, withLp], [x.size, classes, inner], grid(x.size));
+        total.dispose();
+        dx.dispose();
+        dx = withLp;
+      }
     }
     const dW = W && wants.inputs[2] ? classWeightGradGpu(backend, { labels: t, ignoreIndex, plain: saved.plain, seeds, reduction, y, classes }) : undefined;
     seeds.dispose();

@@ -21,6 +21,8 @@ describe('AveragePool: equals a naive direct loop', () => {
     ['pads [2,1,0,1] ceilMode stride 3, countIncludePad', { kernelShape: [4, 2], strides: [3, 2], pads: [2, 1, 0, 1], ceilMode: true, countIncludePad: true }, [2, 2, 10, 9]],
     ['dilations [2,3] pads 2 countIncludePad', { kernelShape: [3, 2], dilations: [2, 3], pads: [2, 2, 2, 2], countIncludePad: true }, [1, 2, 8, 8]],
     ['1-D SAME_UPPER k4 stride 3 countIncludePad', { kernelShape: [4], strides: [3], autoPad: 'SAME_UPPER', countIncludePad: true }, [3, 2, 13]],
+    ['3-D 3×3×3 stride 2 pads 1, countIncludePad', { kernelShape: [3, 3, 3], strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1], countIncludePad: true }, [2, 2, 7, 8, 9]],
+    ['3-D dilations [2,2,1] ceilMode, excluding pads', { kernelShape: [2, 2, 3], strides: [2, 1, 2], dilations: [2, 2, 1], pads: [1, 0, 1, 0, 1, 1], ceilMode: true }, [1, 3, 7, 6, 8]],
   ];
   for (const [name, attrs, shape] of configs) {
     it(`AveragePool ${name}: y and dx equal the naive loop's`, async () => {

@@ -2,8 +2,8 @@ import { attr, defineLayer } from '@hubel/core';
 import { ceilModeAttr, dilationsAttr, onnxWindowAttrs, validateWindowAttrs, windowAttrs, windowAxes, windowOutputShape } from '../shared/window-attrs.js';
 
 /**
- * ONNX AveragePool, 1-D or 2-D, NCHW: y = mean of each window. With countIncludePad the divisor
- * counts the taps inside the padded extent (image + pads; ceil-mode overhang past the end
+ * ONNX AveragePool over any number of spatial axes (NCHW, NCDHW, …; WebGPU: up to 3):
+ * y = mean of each window. With countIncludePad the divisor counts the taps inside the padded extent (image + pads; ceil-mode overhang past the end
  * padding is not counted, as in ONNX's test data), otherwise only the taps inside the image.
  */
 export const AveragePool = defineLayer({

@@ -14,4 +14,7 @@ export const maxPoolCases = defineCases(MaxPool, [
   { name: '2-D SAME_LOWER 2×2 stride 1', attrs: { kernelShape: [2, 2], autoPad: 'SAME_LOWER' }, inputs: [[2, 2, 5, 4]], kink },
   { name: '1-D k3 stride 2 pads [1,1] ceilMode, batch 3', attrs: { kernelShape: [3], strides: [2], pads: [1, 1], ceilMode: true }, inputs: [[3, 2, 10]], kink },
   { name: '1-D k2 dilation 3, batch 2', attrs: { kernelShape: [2], dilations: [3] }, inputs: [[2, 3, 9]], kink },
+  { name: '3-D 2×2×2 stride 2, batch 2', attrs: { kernelShape: [2, 2, 2], strides: [2, 2, 2] }, inputs: [[2, 2, 4, 4, 4]], kink },
+  { name: '3-D 3×2×3 pads [1,0,1,1,1,0] dilations [1,2,1] ceilMode', attrs: { kernelShape: [3, 2, 3], strides: [2, 1, 2], pads: [1, 0, 1, 1, 1, 0], dilations: [1, 2, 1], ceilMode: true }, inputs: [[1, 2, 5, 5, 6]], kink },
+  { name: '3-D 2×3×2 SAME_UPPER', attrs: { kernelShape: [2, 3, 2], autoPad: 'SAME_UPPER' }, inputs: [[1, 2, 3, 4, 5]], kink },
 ]);

@@ -2,7 +2,8 @@ import { defineLayer } from '@hubel/core';
 import { ceilModeAttr, dilationsAttr, onnxWindowAttrs, validateWindowAttrs, windowAttrs, windowAxes, windowOutputShape } from '../shared/window-attrs.js';
 
 /**
- * ONNX MaxPool, 1-D or 2-D, NCHW: y = the largest input in each window (padding never wins).
+ * ONNX MaxPool over any number of spatial axes (NCHW, NCDHW, …; WebGPU: up to 3): y = the
+ * largest input in each window (padding never wins).
  * Backward routes each ∂C/∂y to the window's arg-max; on ties that is the FIRST maximum in
  * row-major window order (top row first, left to right), so equal inputs never share a gradient.
  */

@@ -22,6 +22,8 @@ describe('MaxPool: equals a naive direct loop', () => {
     ['dilations [2,3] pads 2', { kernelShape: [3, 2], dilations: [2, 3], pads: [2, 2, 2, 2] }, [1, 2, 8, 8]],
     ['1-D SAME_LOWER k4 stride 3', { kernelShape: [4], strides: [3], autoPad: 'SAME_LOWER' }, [3, 2, 13]],
     ['1-D ceilMode k2 stride 2 pads [0,1]', { kernelShape: [2], strides: [2], pads: [0, 1], ceilMode: true }, [2, 1, 9]],
+    ['3-D 3×3×3 stride 2 pads 1 (C3D-style)', { kernelShape: [3, 3, 3], strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1] }, [2, 3, 7, 8, 9]],
+    ['3-D dilations [2,1,2] ceilMode', { kernelShape: [2, 3, 2], strides: [1, 2, 2], dilations: [2, 1, 2], pads: [0, 1, 1, 1, 0, 0], ceilMode: true }, [1, 2, 6, 7, 8]],
   ];
   for (const [name, attrs, shape] of configs) {
     it(`MaxPool ${name}: y and dx equal the naive loop's`, async () => {

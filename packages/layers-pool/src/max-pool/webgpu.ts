@@ -1,4 +1,4 @@
-// MaxPool on WebGPU: the backend's window block over x viewed as [N·C, (H,) W]: y = max over
+// MaxPool on WebGPU: the backend's window block over x viewed as [N·C, (D,) (H,) W]: y = max over
 // each window's in-image taps, keeping the argmax (first maximum in row-major window order);
 // backward gathers dy into dx at each window's argmax.
 import { windowView } from '@hubel/backend-webgpu';

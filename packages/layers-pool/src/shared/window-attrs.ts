@@ -9,9 +9,9 @@ import { attr, fmtShape, type OnnxAttrValue, type Shape } from '@hubel/core';
 export const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
 export type AutoPad = (typeof AUTO_PADS)[number];
 
-/** Attribute specs every window layer declares (ONNX names in camelCase; 1 or 2 spatial axes). */
+/** Attribute specs every window layer declares (ONNX names in camelCase; any number of spatial axes). */
 export const windowAttrs = {
-  kernelShape: attr.ints({ minLength: 1, maxLength: 2, min: 1, doc: 'window size per spatial axis (1-D or 2-D)' }),
+  kernelShape: attr.ints({ minLength: 1, min: 1, doc: 'window size per spatial axis (1-D, 2-D, 3-D, …)' }),
   strides: attr.ints({ optional: true, min: 1, doc: 'step per spatial axis; default 1' }),
   pads: attr.ints({ optional: true, min: 0, doc: 'ONNX order: begins of every axis, then ends; default 0' }),
   autoPad: attr.string({ oneOf: AUTO_PADS, default: 'NOTSET', doc: 'SAME_UPPER/SAME_LOWER pad to ceil(in / stride) outputs; VALID pads nothing' }),
@@ -63,7 +63,8 @@ export function validateWindowAttrs(a: WindowAttrs): void {
 export function windowAxes(a: WindowAttrs, x: Shape): WindowAxis[] {
   const r = a.kernelShape.length;
   if (x.length !== r + 2) {
-    throw new Error(`expected a ${r + 2}-D input [N, C${r === 2 ? ', H, W' : ', L'}] for kernelShape ${fmtShape(a.kernelShape)}, found rank ${x.length}`);
+    const dims = r === 1 ? ', L' : r === 2 ? ', H, W' : r === 3 ? ', D, H, W' : `, D1…D${r}`;
+    throw new Error(`expected a ${r + 2}-D input [N, C${dims}] for kernelShape ${fmtShape(a.kernelShape)}, found rank ${x.length}`);
   }
   return a.kernelShape.map((k, i) => {
     const inSize = x[i + 2];

@@ -2,8 +2,8 @@ import { defineLayer, type OnnxFunctionBody } from '@hubel/core';
 import { dilationsAttr, onnxWindowAttrs, validateWindowAttrs, windowAttrs, windowAxes, windowOutputShape } from '../shared/window-attrs.js';
 
 /**
- * Sum pooling (the lecture's "sum or max"), 1-D or 2-D, NCHW: y = Σ of the inputs in each window
- * (padding adds zeros). ONNX has no such op: it exports in domain ai.hubel with the function body
+ * Sum pooling (the lecture's "sum or max"), any number of spatial axes (WebGPU: up to 3), NCHW:
+ * y = Σ of the inputs in each window (padding adds zeros). ONNX has no such op: it exports in domain ai.hubel with the function body
  * AveragePool(count_include_pad = 1) · Π kernelShape. That identity needs every window to lie
  * inside the padded extent, which is why SumPool has no ceilMode (its overhang would break it).
  */
