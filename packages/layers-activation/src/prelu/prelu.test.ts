@@ -81,7 +81,7 @@ describe('PRelu', () => {
     expect(fromOnnx({}, [[1]], [[2, 3, 4, 4]])).toEqual({ channelShared: true });
     expect(fromOnnx({}, [[3, 1, 1]], [[2, 3, 4, 4]])).toEqual({ channelShared: false });
     expect(fromOnnx({}, [[1, 1, 1]], [[2, 1, 4, 4]])).toEqual({ channelShared: false });
-    expect(PRelu.onnx!.attrs!({ channelShared: true })).toEqual({});
+    expect(PRelu.onnx!.attrs!({ channelShared: true, slopeShape: undefined })).toEqual({});
   });
 });
 
