@@ -62,9 +62,12 @@ function outOfScope(model: OnnxModelProto, importable: ReadonlySet<string>): str
   if (model.graph.inputs[0]?.elemType !== DataType.FLOAT) return `${dataTypeName(model.graph.inputs[0]?.elemType ?? 0)} data input (${dtypeWhy})`;
   for (const v of model.graph.outputs) {
     if (v.kind !== 'tensor') return `${v.kind} output '${v.name}' (Hubel graphs return tensors)`;
-    if (v.elemType !== DataType.FLOAT) return `${dataTypeName(v.elemType ?? 0)} output '${v.name}' (${dtypeWhy})`;
+    // int64 outputs are indices (MaxPool's Indices), which Hubel computes as int32.
+    if (v.elemType !== DataType.FLOAT && v.elemType !== DataType.INT64) return `${dataTypeName(v.elemType ?? 0)} output '${v.name}' (${dtypeWhy})`;
   }
-  if (model.graph.inputs.some((v) => v.shape?.some((d) => d === 0))) return 'empty (zero-size) tensors';
+  // An empty int64 input is a constant list (ReduceSum's axes = [] means "all axes"), bound at
+  // import; only float data with a zero dimension is a zero-size tensor.
+  if (model.graph.inputs.some((v) => v.elemType === DataType.FLOAT && v.shape?.some((d) => d === 0))) return 'empty (zero-size) tensors';
   return undefined;
 }
 

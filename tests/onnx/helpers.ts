@@ -36,7 +36,7 @@ export async function runOrt(bytes: Uint8Array, feeds: Readonly<Record<string, H
     }
     const out = await session.run(inputs);
     const res: Record<string, { shape: readonly number[]; values: Float64Array }> = {};
-    for (const [k, t] of Object.entries(out)) res[k] = { shape: t.dims, values: Float64Array.from(t.data as Float32Array) };
+    for (const [k, t] of Object.entries(out)) res[k] = { shape: t.dims, values: Float64Array.from(t.data as ArrayLike<number | bigint>, Number) };
     return res;
   } finally {
     await session.release();

@@ -107,6 +107,13 @@ export interface LayerSpec<S extends AttrSchema, PR extends ParamRecord> {
   readonly optionalInputs?: number;
   /** Input dtypes when not the float type, e.g. { 1: 'int32' } for class labels. */
   readonly inputDTypes?: Readonly<Record<number, DType | 'float'>>;
+  /** Output dtypes when not the float type, e.g. { 1: 'int32' } for MaxPool's Indices. */
+  readonly outputDTypes?: Readonly<Record<number, DType>>;
+  /**
+   * How many trailing `outputs` are optional (ONNX's optional outputs, e.g. MaxPool's Indices):
+   * a node binds them only when asked to by name. Default 0.
+   */
+  readonly optionalOutputs?: number;
   /** Names of the outputs; default ['Y']. */
   readonly outputs?: readonly string[];
   /** Parameter specs for given attributes and input shapes (batch dimension included). */

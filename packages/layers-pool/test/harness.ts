@@ -1,20 +1,29 @@
 /** Test-only helpers: run one pooling layer forward and backward on a float64 CPU backend; read ONNX test tensors. */
 import { readFileSync, existsSync } from 'node:fs';
 import { createCpuBackend, cpuBackend } from '@hubel/backend-cpu';
-import { Registry, Sequential, type AnyLayer } from '@hubel/core';
+import { GraphBuilder, Registry, type AnyLayer } from '@hubel/core';
 import { poolLayers } from '@hubel/layers-pool';
 
 export const registry = new Registry().use(cpuBackend, poolLayers);
 export const backend = createCpuBackend({ dtype: 'float64' });
 
-/** y = layer(x) and, when dy is given, dx = ∂(Σ dy·y)/∂x, as float64 host arrays. */
+/**
+ * y = layer(x) and, when dy is given, dx = ∂(Σ dy·y)/∂x, as float64 host arrays; for a layer with
+ * a second output (MaxPool's Indices) also that output's values.
+ */
 export async function runLayer(layer: AnyLayer, attrs: object, x: ArrayLike<number>, shape: readonly number[], dy?: (n: number) => ArrayLike<number>) {
-  const model = new Sequential([null, ...shape.slice(1)], { registry }).add(layer, attrs as never, 'pool').build({ backend });
+  // Bind every output, optional ones (MaxPool's Indices) included.
+  const g = new GraphBuilder({ registry });
+  g.input('input', [null, ...shape.slice(1)]);
+  const outs = g.node(layer, attrs as never, 'input', { name: 'pool', outputs: layer.outputs.map((o, i) => (i === 0 ? 'pool' : `pool.${o}`)) });
+  g.output(outs[0]);
+  const model = g.build({ backend });
   const xt = backend.tensor(x, shape);
   try {
     const run = model.forward({ input: xt }, { mode: 'train', forBackward: dy !== undefined });
     const yt = run.get(model.outputs[0]);
     const y = Float64Array.from(await yt.read());
+    const second = layer.outputs.length > 1 ? Array.from(await run.get(`pool.${layer.outputs[1]}`).read()) : undefined;
     let dx: Float64Array | undefined;
     if (dy) {
       const seed = backend.tensor(dy(y.length), yt.shape);
@@ -25,7 +34,7 @@ export async function runLayer(layer: AnyLayer, attrs: object, x: ArrayLike<numb
     }
     const yShape = [...yt.shape];
     run.dispose();
-    return { y, shape: yShape, dx };
+    return { y, shape: yShape, dx, second };
   } finally {
     xt.dispose();
     model.dispose();

@@ -11,6 +11,7 @@ export interface NaiveAttrs {
   readonly ceilMode?: boolean;
   readonly autoPad?: 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
   readonly countIncludePad?: boolean;
+  readonly storageOrder?: number;
 }
 
 export type NaiveKind = 'max' | 'avg' | 'sum';
@@ -81,6 +82,8 @@ export interface NaiveResult {
   readonly argmax: Int32Array;
   /** Divisor used for each output (1 for max and sum). */
   readonly divisor: Float64Array;
+  /** argmax with the spatial position read column-major (first spatial axis fastest; ONNX storage_order 1). */
+  readonly argmaxColumnMajor: Int32Array;
   /** Flat input indices of each output's in-image taps, row-major window order. */
   readonly members: readonly (readonly number[])[];
 }
@@ -105,6 +108,7 @@ export function naivePool(kind: NaiveKind, x: ArrayLike<number>, shape: readonly
   const n = planes * outs.length;
   const y = new Float64Array(n);
   const argmax = new Int32Array(n).fill(-1);
+  const argmaxColumnMajor = new Int32Array(n).fill(-1);
   const divisor = new Float64Array(n);
   const members: number[][] = [];
   let idx = 0;
@@ -112,6 +116,7 @@ export function naivePool(kind: NaiveKind, x: ArrayLike<number>, shape: readonly
     for (const o of outs) {
       let best = -Infinity;
       let arg = -1;
+      let argCol = -1;
       let sum = 0;
       let inPadded = 0;
       const inside: number[] = [];
@@ -125,17 +130,19 @@ export function naivePool(kind: NaiveKind, x: ArrayLike<number>, shape: readonly
         if (arg < 0 || x[at] > best) {
           best = x[at];
           arg = at;
+          argCol = p * inPlane + pos.reduce((acc, q, i) => acc + q * spatial.slice(0, i).reduce((m, d) => m * d, 1), 0);
         }
       }
       const div = kind === 'avg' ? (a.countIncludePad ? inPadded : inside.length) : 1;
       y[idx] = kind === 'max' ? best : sum / div;
       argmax[idx] = arg;
+      argmaxColumnMajor[idx] = argCol;
       divisor[idx] = div;
       members.push(inside);
       idx++;
     }
   }
-  return { y, shape: outShape, argmax, divisor, members };
+  return { y, shape: outShape, argmax, argmaxColumnMajor, divisor, members };
 }
 
 /** The adjoint of naivePool: dx for a given dy (max: to the first arg-max; avg/sum: spread over in-image taps). */

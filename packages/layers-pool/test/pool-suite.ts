@@ -38,6 +38,10 @@ export async function expectMatchesNaive(kind: NaiveKind, layer: AnyLayer, attrs
   expect(maxAbsDiff(got.y, ref.y), `${what}: forward`).toBeLessThanOrEqual(kind === 'max' ? 0 : TOL);
   const dx = naivePoolBackward(kind, dy, shape, attrs, ref);
   expect(maxAbsDiff(got.dx!, dx), `${what}: backward`).toBeLessThanOrEqual(TOL);
+  if (kind === 'max') {
+    const want = attrs.storageOrder === 1 ? ref.argmaxColumnMajor : ref.argmax;
+    expect(got.second, `${what}: Indices`).toEqual(Array.from(want));
+  }
 }
 
 interface Drawn {
@@ -60,6 +64,7 @@ function geometry(kind: NaiveKind): fc.Arbitrary<Drawn> {
       s: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 2 })),
       d: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
       pads: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 1 })),
+      storageOrder: fc.constantFrom(0, 1),
       ceil: fc.boolean(),
       autoPad: fc.constantFrom('NOTSET', 'NOTSET', 'NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'),
       cip: fc.boolean(),
@@ -73,6 +78,7 @@ function geometry(kind: NaiveKind): fc.Arbitrary<Drawn> {
       const attrs: { -readonly [K in keyof NaiveAttrs]: NaiveAttrs[K] } = { kernelShape: pick(g.k), strides: pick(g.s), dilations: pick(g.d) };
       const [t, l, b, rt, f, bk] = g.pads;
       if (g.autoPad === 'NOTSET') attrs.pads = r === 1 ? [t, b] : r === 2 ? [t, l, b, rt] : [f, t, l, bk, b, rt];
+      if (kind === 'max') attrs.storageOrder = g.storageOrder;
       else attrs.autoPad = g.autoPad;
       if (kind !== 'sum' && g.autoPad === 'NOTSET') attrs.ceilMode = g.ceil; // with autoPad it is only an error case
       if (kind === 'avg') attrs.countIncludePad = g.cip;

@@ -5,7 +5,7 @@ import { gemm, gemmRaw, type GemmOptions, type GemmSpec } from './gemm.js';
 import { col2im, im2col, windowOutput } from './im2col.js';
 import { expand, pad, padBackward, permute, type PadMode } from './layout.js';
 import { reduce, type ReduceOptions } from './reduce.js';
-import { windowBackward, windowForward, type WindowOp, type WindowView } from './window.js';
+import { windowBackward, windowForward, windowIndices, type WindowOp, type WindowView } from './window.js';
 import type { WindowGeometry } from './geometry.js';
 
 /**
@@ -71,6 +71,11 @@ export class WebGpuBlocks {
   /** Window reduction (pooling, LRN sums); see `WindowView`. */
   window(x: Tensor, view: WindowView, op: WindowOp, outShape?: Shape): { y: Tensor; argmax?: Tensor } {
     return windowForward(this.be, x, view, op, outShape);
+  }
+
+  /** ONNX MaxPool's Indices (int32 flat indices into x) from a 'max' `window`'s argmax; see `windowIndices`. */
+  windowIndices(argmax: Tensor, view: WindowView, columnMajor = false): Tensor {
+    return windowIndices(this.be, argmax, view, columnMajor);
   }
 
   /** Adjoint of `window` for max, avg and sum. */

@@ -248,3 +248,41 @@ export function windowBackward(be: WebGpuBackend, dy: Tensor, view: WindowView, 
   be.run(backwardProgram(op), op === 'max' ? [dy, argmax!, dx] : [dy, dx], e.uniforms(total), grid(total));
   return dx;
 }
+
+const INDICES_PROGRAM: Program = {
+  name: 'window.indices',
+  key: 'window-indices',
+  uniforms: [['total', 'u32'], ['outPlane', 'u32'], ['zd', 'u32'], ['h', 'u32'], ['w', 'u32'], ['columnMajor', 'u32']],
+  storage: [read('argmax', 'i32'), write('dst', 'i32')],
+  body: () => /* wgsl */ `${LINEAR_INDEX}
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linearIndex(gid, nwg);
+  if (i >= u.total) { return; }
+  let a = u32(argmax[i]);
+  let plane = (i / u.outPlane) * u.zd * u.h * u.w;
+  let x = a % u.w;
+  let y = (a / u.w) % u.h;
+  let z = a / (u.w * u.h);
+  // Column-major: the first spatial axis fastest (z + y·D + x·D·H; unit axes drop out).
+  let pos = select(a, z + y * u.zd + x * u.zd * u.h, u.columnMajor == 1u);
+  dst[i] = i32(plane + pos);
+}
+`,
+};
+
+/**
+ * ONNX MaxPool's Indices from the argmax of a 'max' `windowForward` over a view with inner = 1:
+ * a fresh int32 tensor of argmax's shape holding the flat index into x of each maximum, outer
+ * (batch·channel) included, its spatial position read row-major or (`columnMajor`) with the
+ * first spatial axis fastest.
+ */
+export function windowIndices(be: WebGpuBackend, argmax: Tensor, view: WindowView, columnMajor: boolean): Tensor {
+  if (view.inner !== 1) throw new HubelError('shape', `window.indices: views with inner = 1 only, found inner ${view.inner}`);
+  const e = extents(view);
+  const outPlane = e.od * e.oh * e.ow;
+  if (argmax.dtype !== 'int32' || argmax.size !== view.outer * outPlane) throw new HubelError('shape', `window.indices: argmax ${fmtShape(argmax.shape)} (${argmax.dtype}) is not the int32 output of this view`);
+  const out = be.alloc(argmax.shape, 'int32');
+  be.run(INDICES_PROGRAM, [argmax, out], [argmax.size, outPlane, view.depth?.size ?? 1, view.h, view.w, columnMajor ? 1 : 0], grid(argmax.size));
+  return out;
+}

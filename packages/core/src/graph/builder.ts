@@ -65,9 +65,10 @@ export class GraphBuilder {
       throw new HubelError('graph', `${where}: expected ${range} input(s) (${layer.inputs.join(', ')}), found ${ins.length}`);
     }
     for (const i of ins) if (!this.#values.has(i)) throw new HubelError('graph', `${where}: input value '${i}' does not exist yet (values: ${[...this.#values].join(', ')})`);
-    // The first output is named after the node, others `node.Output`; `opts.outputs` may bind
-    // fewer than the layer has, or leave one out with '' (ONNX's optional outputs).
-    const outs = opts.outputs ? [...opts.outputs] : layer.outputs.map((o, i) => (i === 0 ? name : `${name}.${o}`));
+    // The first output is named after the node, others `node.Output` (optional outputs are left
+    // unbound); `opts.outputs` may bind fewer than the layer has, or leave one out with ''.
+    const bound = layer.outputs.length - (layer.optionalOutputs ?? 0);
+    const outs = opts.outputs ? [...opts.outputs] : layer.outputs.slice(0, Math.max(1, bound)).map((o, i) => (i === 0 ? name : `${name}.${o}`));
     if (outs.length === 0 || outs.length > layer.outputs.length || !outs[0]) {
       throw new HubelError('graph', `${where}: expected 1 to ${layer.outputs.length} output name(s) (${layer.outputs.join(', ')}), the first non-empty; found ${JSON.stringify(outs)}`);
     }
@@ -98,9 +99,11 @@ export class GraphBuilder {
     const shapes1 = this.#infer(1);
     const shapes2 = this.#infer(2);
     const valueInfo = new Map<string, ValueInfo>();
+    const dtypes = new Map<string, DType>();
+    for (const p of this.#nodes) p.outputs.forEach((o, i) => o && p.layer.outputDTypes?.[i] && dtypes.set(o, p.layer.outputDTypes[i]));
     for (const [name, s1] of shapes1) {
       const s2 = shapes2.get(name)!;
-      valueInfo.set(name, { name, shape: s1.map((d, i) => (d === s2[i] ? d : null)), dtype: 'float' });
+      valueInfo.set(name, { name, shape: s1.map((d, i) => (d === s2[i] ? d : null)), dtype: dtypes.get(name) ?? 'float' });
     }
     for (const i of this.#inputs) valueInfo.set(i.name, i);
     const used = new Set<string>();

@@ -94,6 +94,10 @@ export async function buildModelProto(model: Model, options: ExportOptions = {})
   const functions: OnnxFunctionProto[] = [];
   const functionVariants = new Map<string, string[]>();
 
+  // Values some node reads or the graph returns: an output after the first that is neither is
+  // left out of the exported node (ONNX's optional outputs, e.g. MaxPool's Indices, which
+  // BatchNormalization in inference mode must not even name).
+  const read = new Set<string>([...model.outputs, ...model.nodes.flatMap((n) => n.inputs)]);
   for (const n of model.nodes) {
     const m = ioMapping(n.layer)!;
     const where = `node '${n.name}' (${layerLabel(n.layer)})`;
@@ -108,7 +112,7 @@ export async function buildModelProto(model: Model, options: ExportOptions = {})
     let overload: string | undefined;
     const body = bodies.get(n);
     if (body) overload = addFunction(functions, functionVariants, n, opType, body, attributes.map((a) => a.name), opset);
-    nodes.push({ name: n.name, opType, domain: n.layer.domain, inputs, outputs: [...n.outputs], attributes, overload });
+    nodes.push({ name: n.name, opType, domain: n.layer.domain, inputs, outputs: exportedOutputs(n, read), attributes, overload });
   }
   // A function with one variant needs no overload: drop it so IR-8/9 readers are happy too.
   for (const f of functions) {
@@ -129,7 +133,7 @@ export async function buildModelProto(model: Model, options: ExportOptions = {})
   const initializerNames = new Set(initializers.map((t) => t.name));
   const valueInfo: OnnxValueInfoProto[] = [];
   for (const n of model.nodes) {
-    for (const o of n.outputs) if (!graphOutputs.has(o) && !initializerNames.has(o) && model.valueInfo.has(o)) valueInfo.push(info(o));
+    for (const o of exportedOutputs(n, read)) if (o && !graphOutputs.has(o) && !initializerNames.has(o) && model.valueInfo.has(o)) valueInfo.push(info(o));
   }
   return {
     irVersion: irVersionFor(opset),
@@ -153,6 +157,13 @@ export async function buildModelProto(model: Model, options: ExportOptions = {})
 async function paramTensor(n: Node, pname: string, dataType: number, name: string): Promise<OnnxTensorProto> {
   const t = n.params[pname];
   return makeTensor(name, t.shape, await t.read(), t.dtype === 'int32' ? DataType.INT64 : dataType);
+}
+
+/** A node's outputs as exported: the first always, later ones only when `read`, trailing blanks dropped. */
+function exportedOutputs(n: Node, read: ReadonlySet<string>): string[] {
+  const outs = n.outputs.map((o, i) => (i === 0 || (o && read.has(o)) ? o : ''));
+  while (outs.length > 1 && outs[outs.length - 1] === '') outs.pop();
+  return outs;
 }
 
 /** Data inputs, then parameters and attribute-inputs in ONNX order; initializers are appended to `out`. */

@@ -16,5 +16,6 @@ export const maxPoolCases = defineCases(MaxPool, [
   { name: '1-D k2 dilation 3, batch 2', attrs: { kernelShape: [2], dilations: [3] }, inputs: [[2, 3, 9]], kink },
   { name: '3-D 2×2×2 stride 2, batch 2', attrs: { kernelShape: [2, 2, 2], strides: [2, 2, 2] }, inputs: [[2, 2, 4, 4, 4]], kink },
   { name: '3-D 3×2×3 pads [1,0,1,1,1,0] dilations [1,2,1] ceilMode', attrs: { kernelShape: [3, 2, 3], strides: [2, 1, 2], pads: [1, 0, 1, 1, 1, 0], dilations: [1, 2, 1], ceilMode: true }, inputs: [[1, 2, 5, 5, 6]], kink },
-  { name: '3-D 2×3×2 SAME_UPPER', attrs: { kernelShape: [2, 3, 2], autoPad: 'SAME_UPPER' }, inputs: [[1, 2, 3, 4, 5]], kink },
+  { name: '2-D 3×3 stride 2 pads 1, Indices column-major (storageOrder 1)', attrs: { kernelShape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], storageOrder: 1 }, inputs: [[2, 2, 5, 6]], kink },
+  { name: '3-D 2×3×2 SAME_UPPER, Indices column-major (storageOrder 1)', attrs: { kernelShape: [2, 3, 2], autoPad: 'SAME_UPPER', storageOrder: 1 }, inputs: [[1, 2, 3, 4, 5]], kink },
 ]);

@@ -23,7 +23,7 @@ describe('MaxPool: equals a naive direct loop', () => {
     ['1-D SAME_LOWER k4 stride 3', { kernelShape: [4], strides: [3], autoPad: 'SAME_LOWER' }, [3, 2, 13]],
     ['1-D ceilMode k2 stride 2 pads [0,1]', { kernelShape: [2], strides: [2], pads: [0, 1], ceilMode: true }, [2, 1, 9]],
     ['3-D 3×3×3 stride 2 pads 1 (C3D-style)', { kernelShape: [3, 3, 3], strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1] }, [2, 3, 7, 8, 9]],
-    ['3-D dilations [2,1,2] ceilMode', { kernelShape: [2, 3, 2], strides: [1, 2, 2], dilations: [2, 1, 2], pads: [0, 1, 1, 1, 0, 0], ceilMode: true }, [1, 2, 6, 7, 8]],
+    ['3-D dilations [2,1,2] ceilMode, Indices column-major', { kernelShape: [2, 3, 2], strides: [1, 2, 2], dilations: [2, 1, 2], pads: [0, 1, 1, 1, 0, 0], ceilMode: true, storageOrder: 1 }, [1, 2, 6, 7, 8]],
   ];
   for (const [name, attrs, shape] of configs) {
     it(`MaxPool ${name}: y and dx equal the naive loop's`, async () => {
@@ -70,6 +70,19 @@ describe('MaxPool: ONNX edge cases, hand-computed', () => {
     const l2 = await runLayer(MaxPool, { kernelShape: [2, 2], autoPad: 'SAME_LOWER' }, g, [1, 1, 3, 3]);
     expect(Array.from(u2.y)).toEqual([5, 6, 6, 8, 9, 9, 8, 9, 9]);
     expect(Array.from(l2.y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+});
+
+describe('MaxPool: Indices output, hand-computed', () => {
+  it('flat indices include batch and channel; storageOrder 1 reads the spatial position column-major', async () => {
+    // x [2, 1, 2, 3] = 0..11, one 2×2 window (stride 1) → outputs at columns 0 and 1 of each image.
+    // Maxima sit at row 1: image 0 at (1, 1) and (1, 2), image 1 at the same places + 6.
+    // Row-major: h·3 + w → 4, 5, 10, 11. Column-major: h + w·2 → 3, 5, then + 6: 9, 11.
+    const x = Array.from({ length: 12 }, (_, i) => i);
+    const row = await runLayer(MaxPool, { kernelShape: [2, 2] }, x, [2, 1, 2, 3]);
+    const col = await runLayer(MaxPool, { kernelShape: [2, 2], storageOrder: 1 }, x, [2, 1, 2, 3]);
+    expect(row.second).toEqual([4, 5, 10, 11]);
+    expect(col.second).toEqual([3, 5, 9, 11]);
   });
 });
 
