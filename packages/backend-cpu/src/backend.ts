@@ -14,6 +14,7 @@ import {
   type TypedArray,
 } from '@hubel/core';
 import { gemm, type F } from './blocks/gemm.js';
+import { logSoftmaxAxis } from './blocks/softmax.js';
 import { col2im, im2col, type ConvGeometry } from './blocks/im2col.js';
 import { padSource, type PadMode } from './blocks/pad.js';
 import { transpose } from './blocks/transpose.js';
@@ -369,6 +370,19 @@ export class CpuBlocks {
     const out = this.be.alloc(x.shape);
     const o = this.be.data(out), xs = this.be.data(x), ys = this.be.data(y);
     for (let i = 0; i < o.length; i++) o[i] = a * xs[i] + b * ys[i];
+    return out;
+  }
+
+  /**
+   * Log-softmax along `axis` (negative counts from the end): x − max − log Σ e^{x − max}, per
+   * slice. `exp` of the result is the softmax.
+   */
+  logSoftmax(x: Tensor, axis: number): Tensor {
+    const rank = x.shape.length;
+    const k = axis < 0 ? axis + rank : axis;
+    if (!(k >= 0 && k < rank)) throw new HubelError('shape', `logSoftmax: axis ${axis} is out of range for shape ${fmtShape(x.shape)}`);
+    const out = this.be.alloc(x.shape);
+    logSoftmaxAxis(this.be.data(x), sizeOf(x.shape.slice(0, k)), x.shape[k], sizeOf(x.shape.slice(k + 1)), this.be.data(out));
     return out;
   }
 

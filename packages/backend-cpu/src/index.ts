@@ -8,6 +8,7 @@ import { CpuBackend, type CpuBackendOptions } from './backend.js';
 export { CpuBackend, CpuBlocks, type CpuBackendOptions, type GemmOptions } from './backend.js';
 export { gemm, type GemmArgs, type F as FloatArray } from './blocks/gemm.js';
 export { sumAxes, sumMiddle } from './blocks/reduce.js';
+export { logSoftmaxAxis } from './blocks/softmax.js';
 export { im2col, col2im, type ConvGeometry } from './blocks/im2col.js';
 export { transpose } from './blocks/transpose.js';
 export { padSource, type PadMode } from './blocks/pad.js';

@@ -1,5 +1,5 @@
 // Softmax on the CPU over x viewed as [outer, L, inner] with L the normalized axis:
-// y = e^{x − max} / Σ e^{x − max} (subtracting the max keeps e^· ≤ 1: no overflow);
+// y = e^{log-softmax(x)} through the backend's log-softmax block (max-subtracted: no overflow);
 // dx = y ⊙ (dy − Σ_L dy ⊙ y), the softmax Jacobian diag(y) − y·yᵀ applied to dy.
 import type {} from '@hubel/backend-cpu';
 import { defineKernel, sizeOf, type Shape } from '@hubel/core';
@@ -12,25 +12,10 @@ function runs(shape: Shape, axis: number): [number, number, number] {
 
 export const softmaxCpu = defineKernel(Softmax, 'cpu', {
   forward({ backend, attrs, inputs: [x] }) {
-    const [outer, len, inner] = runs(x.shape, attrs.axis);
-    const out = backend.alloc(x.shape);
-    const xs = backend.data(x), y = backend.data(out);
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        const base = o * len * inner + i;
-        const end = base + len * inner;
-        let max = -Infinity;
-        for (let j = base; j < end; j += inner) if (xs[j] > max) max = xs[j];
-        let sum = 0;
-        for (let j = base; j < end; j += inner) {
-          const e = Math.exp(xs[j] - max);
-          y[j] = e;
-          sum += e;
-        }
-        const inv = 1 / sum;
-        for (let j = base; j < end; j += inner) y[j] *= inv;
-      }
-    }
+    // The backend's log-softmax block, then e^· in place.
+    const out = backend.blocks.logSoftmax(x, normalizeAxis(attrs.axis, x.shape.length));
+    const y = backend.data(out);
+    for (let i = 0; i < y.length; i++) y[i] = Math.exp(y[i]);
     return { outputs: [out] };
   },
   backward({ backend, attrs, outputs: [y], dOutputs: [dy], wants }) {

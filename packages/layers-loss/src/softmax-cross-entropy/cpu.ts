@@ -31,25 +31,16 @@ export const softmaxCrossEntropyCpu = defineKernel(SoftmaxCrossEntropy, 'cpu', {
         `node '${node}' (${layerLabel(SoftmaxCrossEntropy)}): label ${label} at T${unravel(k, t.shape)} is outside [0, ${classes}) — X ${fmtShape(x.shape)} has ${classes} classes`,
       );
     });
-    const xs = backend.data(x);
-    const lpT = backend.alloc(x.shape);
+    const lpT = backend.blocks.logSoftmax(x, 1);
     const lp = backend.data(lpT);
     const plain = new Float64Array(labels.length);
     const stride = classes * inner;
     for (let k = 0; k < labels.length; k++) {
+      if (labels[k] === ignoreIndex) continue;
       const base = Math.floor(k / inner) * stride + (k % inner);
-      const end = base + stride;
-      let max = -Infinity;
-      for (let j = base; j < end; j += inner) if (xs[j] > max) max = xs[j];
-      let sum = 0;
-      for (let j = base; j < end; j += inner) sum += Math.exp(xs[j] - max);
-      const shift = max + Math.log(sum);
       let all = 0; // Σ_c log p_c, for the smoothing term
-      for (let j = base; j < end; j += inner) {
-        lp[j] = xs[j] - shift;
-        all += lp[j];
-      }
-      if (labels[k] !== ignoreIndex) plain[k] = -(1 - eps) * lp[base + labels[k] * inner] - (eps / classes) * all;
+      if (eps !== 0) for (let j = base, end = base + stride; j < end; j += inner) all += lp[j];
+      plain[k] = -(1 - eps) * lp[base + labels[k] * inner] - (eps / classes) * all;
     }
     const { y, denom } = reduceLoss(backend, plain, w, reduction, t.shape);
     // log_prob is lp itself (saved may reference an output); backward reads its gradient only when bound.
