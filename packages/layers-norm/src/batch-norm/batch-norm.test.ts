@@ -1,6 +1,6 @@
 import { createCpuBackend, cpuBackend } from '@hubel/backend-cpu';
-import { HubelError, Registry, Rng, Sequential } from '@hubel/core';
-import { gradcheckPlugin } from '@hubel/core/testing';
+import { GraphBuilder, HubelError, Registry, Rng, Sequential } from '@hubel/core';
+import { checkModelGradients, gradcheckPlugin } from '@hubel/core/testing';
 import { BatchNormalization, normLayers } from '@hubel/layers-norm';
 import { describe, expect, it } from 'vitest';
 
@@ -159,5 +159,117 @@ describe('BatchNormalization', () => {
     expect(() => new Sequential([null], { registry }).add(BatchNormalization, undefined, 'bn1').build({ backend: createCpuBackend() })).toThrowError(
       /node 'bn1' \(BatchNormalization\): expected an input of rank >= 2/,
     );
+  });
+});
+
+describe('BatchNormalization with trainingMode (ONNX training graph): outputs running_mean and running_var', () => {
+  const shape = [3, 2, 2, 2];
+  const flat = [3, 2, 4];
+  const scale = [1.5, -0.5];
+  const bias = [0.1, 0.2];
+  const runMean = [0.5, -1];
+  const runVar = [2, 0.5];
+  const eps = 1e-3;
+  const momentum = 0.7;
+  /** x → BatchNormalization(trainingMode) with all three outputs bound; graph outputs as asked. */
+  const build = (outputs: readonly ('y' | 'rm' | 'rv')[], trainingMode = true) => {
+    const g = new GraphBuilder({ registry });
+    const x = g.input('x', shape);
+    g.node(BatchNormalization, { epsilon: eps, momentum, trainingMode }, x, { name: 'bn', outputs: ['y', 'rm', 'rv'] });
+    g.output(...outputs);
+    return g.build({
+      backend: createCpuBackend({ dtype: 'float64' }),
+      initialValues: { 'bn.scale': scale, 'bn.B': bias, 'bn.input_mean': runMean, 'bn.input_var': runVar },
+    });
+  };
+
+  it('an eval run uses batch statistics and returns input·momentum + batch·(1 − momentum), leaving the parameters as they were (seed 21)', async () => {
+    const model = build(['y', 'rm', 'rv']);
+    const x = draw(21, 24, 2, 0.5);
+    const xt = model.backend.tensor(x, shape);
+    const run = model.forward({ x: xt }, { mode: 'eval' });
+    const { mean, variance } = channelStats(x, flat);
+    // Same float64 formulas up to summation order: ~1e-15 relative, 1e-12 absolute is ample for |values| < 10.
+    const y = Array.from(await run.get('y').read());
+    normalize(x, flat, mean, variance, scale, bias, eps).forEach((v, i) => expect(y[i]).toBeCloseTo(v, 12));
+    const rm = Array.from(await run.get('rm').read());
+    const rv = Array.from(await run.get('rv').read());
+    runMean.forEach((r, c) => expect(rm[c]).toBeCloseTo(r * momentum + mean[c] * (1 - momentum), 12));
+    runVar.forEach((r, c) => expect(rv[c]).toBeCloseTo(r * momentum + variance[c] * (1 - momentum), 12));
+    run.dispose();
+    expect(Array.from(await model.node('bn').params.input_mean.read())).toEqual(runMean);
+    expect(Array.from(await model.node('bn').params.input_var.read())).toEqual(runVar);
+    xt.dispose();
+    model.dispose();
+  });
+
+  it('a train run returns the same statistics it stores in input_mean/input_var (seed 22)', async () => {
+    const model = build(['y', 'rm', 'rv']);
+    const x = draw(22, 24);
+    const xt = model.backend.tensor(x, shape);
+    const run = model.forward({ x: xt }, { mode: 'train' });
+    const { mean, variance } = channelStats(x, flat);
+    const rm = Array.from(await run.get('rm').read());
+    const rv = Array.from(await run.get('rv').read());
+    // Separate tensors with equal values: the outputs outlive the run's replacement of the parameters.
+    run.dispose();
+    expect(Array.from(await model.node('bn').params.input_mean.read())).toEqual(rm);
+    expect(Array.from(await model.node('bn').params.input_var.read())).toEqual(rv);
+    // 1e-12: as above.
+    runMean.forEach((r, c) => expect(rm[c]).toBeCloseTo(r * momentum + mean[c] * (1 - momentum), 12));
+    runVar.forEach((r, c) => expect(rv[c]).toBeCloseTo(r * momentum + variance[c] * (1 - momentum), 12));
+    xt.dispose();
+    model.dispose();
+  });
+
+  // Finite differences in an eval run: a train run would move input_mean/input_var between the
+  // perturbed forwards, and running_mean reads them. Default tolerance 1e-6 (float64, ε = 1e-6,
+  // see GradCheckOptions), seed fixed by the checker and printed in its summary.
+  it('finite differences through all three outputs: dx (batch statistics + running terms), dscale, dB', async () => {
+    const model = build(['y', 'rm', 'rv']);
+    const report = await checkModelGradients(model, { feeds: { x: { shape, values: Float64Array.from(draw(23, 24)) } }, differentiate: ['x'] }, { mode: 'eval', seed: 23 });
+    expect(report.ok, report.summary).toBe(true);
+    model.dispose();
+  });
+
+  it('finite differences through running_mean and running_var alone: dx = (1−m)/M·dμ + 2(1−m)/M·(x − μ)·dσ²', async () => {
+    const model = build(['rm', 'rv']);
+    const report = await checkModelGradients(model, { feeds: { x: { shape, values: Float64Array.from(draw(24, 24, 3)) } }, differentiate: ['x'] }, { mode: 'eval', seed: 24 });
+    expect(report.ok, report.summary).toBe(true);
+    model.dispose();
+  });
+
+  it('dx from running_mean/running_var seeds alone matches (1−m)/M·dμ_c + 2(1−m)/M·(x − μ_c)·dσ²_c (seed 26)', async () => {
+    const model = build(['rm', 'rv']);
+    const x = draw(26, 24, 2);
+    const xt = model.backend.tensor(x, shape);
+    const dRm = [0.7, -1.3];
+    const dRv = [-0.4, 2.1];
+    const run = model.forward({ x: xt }, { mode: 'eval', forBackward: true });
+    const seeds = { rm: model.backend.tensor(dRm, [2]), rv: model.backend.tensor(dRv, [2]) };
+    const g = run.backward({ seeds, inputs: ['x'] });
+    const dx = Array.from(await g.inputs.get('x')!.read());
+    const { mean } = channelStats(x, flat);
+    const m = flat[0] * flat[2];
+    for (let i = 0; i < flat[0]; i++) for (let c = 0; c < 2; c++) for (let j = 0; j < flat[2]; j++) {
+      const k = (i * 2 + c) * flat[2] + j;
+      // Same float64 terms in another order: ~1e-16 absolute at these magnitudes; 1e-12 is ample.
+      expect(dx[k]).toBeCloseTo(((1 - momentum) / m) * (dRm[c] + 2 * (x[k] - mean[c]) * dRv[c]), 12);
+    }
+    g.dispose();
+    Object.values(seeds).forEach((t) => t.dispose());
+    run.dispose();
+    xt.dispose();
+    model.dispose();
+  });
+
+  it('rejects running_mean/running_var outputs on a node without trainingMode, naming the node and the attribute', () => {
+    const model = build(['y', 'rm'], false);
+    const xt = model.backend.tensor(draw(25, 24), shape);
+    expect(() => model.forward({ x: xt }, { mode: 'eval' })).toThrowError(
+      /node 'bn' \(BatchNormalization\): outputs running_mean\/running_var are bound, which needs attribute 'trainingMode': expected true, found false/,
+    );
+    xt.dispose();
+    model.dispose();
   });
 });

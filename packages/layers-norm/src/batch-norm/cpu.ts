@@ -1,9 +1,13 @@
 // BatchNormalization on the CPU, x viewed as [N, C, S] (S = product of spatial dims, 1 for [N, C]):
-// x̂ = (x − μ_c)·r_c with r_c = 1/√(σ²_c + ε), y = scale_c·x̂ + B_c. Training: μ_c, σ²_c over the
-// M = N·S values of channel c (two passes, float64 sums), and backward through them:
-// dx = scale·r/M·(M·dy − Σdy − x̂·Σ(dy·x̂)); eval: dx = scale·r·dy. dscale = Σ dy·x̂, dB = Σ dy.
+// x̂ = (x − μ_c)·r_c with r_c = 1/√(σ²_c + ε), y = scale_c·x̂ + B_c. Batch statistics (a 'train'
+// run or trainingMode): μ_c, σ²_c over the M = N·S values of channel c (two passes, float64
+// sums), running_mean = input_mean·m + μ·(1 − m), running_var = input_var·m + σ²·(1 − m), and
+// backward through them: dx = scale·r/M·(M·dy − Σdy − x̂·Σ(dy·x̂)) + (1 − m)/M·d(running_mean)
+// + 2(1 − m)/M·(x − μ)·d(running_var) (∂μ/∂x = 1/M, ∂σ²/∂x = 2(x − μ)/M); stored statistics:
+// dx = scale·r·dy. dscale = Σ dy·x̂, dB = Σ dy.
 import type { CpuBackend } from '@hubel/backend-cpu';
-import { HubelError, defineKernel, fmtShape, type Tensor } from '@hubel/core';
+import { defineKernel, type Tensor } from '@hubel/core';
+import { checkBatchNormForward, usesBatchStatistics } from './batch-stats.js';
 import { BatchNormalization } from './definition.js';
 
 /** Per-channel statistics a training forward pass computes; backward reuses them. */
@@ -14,28 +18,31 @@ interface ChannelStats {
 }
 
 export const batchNormCpu = defineKernel(BatchNormalization, 'cpu', {
-  forward({ backend, attrs, inputs: [x], params, mode, node }) {
+  forward({ backend, attrs, inputs: [x], params, mode, node, outputsWanted }) {
+    const statsWanted = checkBatchNormForward(attrs, mode, x.shape, node, outputsWanted);
     const [n, c] = x.shape;
     const s = x.size / (n * c);
     const xs = backend.data(x);
     let stats: ChannelStats;
     let updates: { input_mean: Tensor; input_var: Tensor } | undefined;
-    if (mode === 'train') {
-      if (n * s < 2) {
-        throw new HubelError(
-          'shape',
-          `node '${node}' (BatchNormalization): training mode needs at least 2 values per channel to compute a batch variance, found input shape ${fmtShape(x.shape)} (1 value per channel); use a batch of 2 or more, or eval mode`,
-        );
-      }
+    let running: [Tensor, Tensor] | undefined;
+    if (usesBatchStatistics(attrs, mode)) {
       const variance = new Float64Array(c);
       const mean = channelMeanVariance(xs, n, c, s, variance);
       const invStd = new Float64Array(c);
       for (let ch = 0; ch < c; ch++) invStd[ch] = 1 / Math.sqrt(variance[ch] + attrs.epsilon);
       stats = { mean, invStd };
-      updates = {
-        input_mean: blend(backend, params.input_mean, mean, attrs.momentum),
-        input_var: blend(backend, params.input_var, variance, attrs.momentum),
-      };
+      const blendBoth = (): [Tensor, Tensor] => [
+        blend(backend, params.input_mean, mean, attrs.momentum),
+        blend(backend, params.input_var, variance, attrs.momentum),
+      ];
+      // Bound outputs (statsWanted implies trainingMode, so they are set here) and updates are
+      // separate tensors: the executor owns each once.
+      if (statsWanted) running = blendBoth();
+      if (mode === 'train') {
+        const [input_mean, input_var] = blendBoth();
+        updates = { input_mean, input_var };
+      }
     } else {
       const mean = Float64Array.from(backend.data(params.input_mean));
       const runVar = backend.data(params.input_var);
@@ -56,10 +63,12 @@ export const batchNormCpu = defineKernel(BatchNormalization, 'cpu', {
         for (let j = base; j < base + s; j++) ys[j] = a * (xs[j] - mu) + b;
       }
     }
-    return { outputs: [y], saved: { stats }, updates };
+    // Unbound running statistics get cheap placeholders of the right shape.
+    const [runMean, runVar] = running ?? [backend.alloc([c]), backend.alloc([c])];
+    return { outputs: [y, runMean, runVar], saved: { stats, statsWanted }, updates };
   },
 
-  backward({ backend, inputs: [x], params, saved, dOutputs: [dy], wants, mode }) {
+  backward({ backend, attrs, inputs: [x], params, saved, dOutputs: [dy, dRunMean, dRunVar], wants, mode }) {
     const [n, c] = x.shape;
     const s = x.size / (n * c);
     const m = n * s;
@@ -88,17 +97,25 @@ export const batchNormCpu = defineKernel(BatchNormalization, 'cpu', {
     if (wants.inputs[0]) {
       dx = backend.alloc(x.shape);
       const dxs = backend.data(dx);
+      const batch = usesBatchStatistics(attrs, mode);
+      // ∂C/∂μ and ∂C/∂σ² arriving through the running-statistics outputs (zero when unbound).
+      const runScale = (1 - attrs.momentum) / m;
+      const dMean = saved.statsWanted ? backend.data(dRunMean) : undefined;
+      const dVar = saved.statsWanted ? backend.data(dRunVar) : undefined;
       for (let i = 0; i < n; i++) {
         for (let ch = 0; ch < c; ch++) {
           const base = (i * c + ch) * s;
           const r = invStd[ch];
           const g = scale[ch] * r;
           const mu = mean[ch];
-          if (mode === 'train') {
-            // dx = scale·r·(dy − mean(dy) − x̂·mean(dy·x̂)): the last two terms come through μ_B and σ²_B.
+          if (batch) {
+            // dx = scale·r·(dy − mean(dy) − x̂·mean(dy·x̂)): the last two terms come through μ_B and
+            // σ²_B, as do k0 + k1·(x − μ) from the running-statistics outputs.
             const md = sumDy[ch] / m;
             const mdx = sumDyXhat[ch] / m;
-            for (let j = base; j < base + s; j++) dxs[j] = g * (dys[j] - md - (xs[j] - mu) * r * mdx);
+            const k0 = dMean ? runScale * dMean[ch] : 0;
+            const k1 = dVar ? 2 * runScale * dVar[ch] : 0;
+            for (let j = base; j < base + s; j++) dxs[j] = g * (dys[j] - md - (xs[j] - mu) * r * mdx) + k0 + k1 * (xs[j] - mu);
           } else {
             for (let j = base; j < base + s; j++) dxs[j] = g * dys[j];
           }
