@@ -46,6 +46,12 @@ export interface OnnxMapping<A> {
    * that parameter alone (an initializer, or an ONNX Constant node when not trainable).
    */
   readonly initializer?: string;
+  /**
+   * How many outputs the ONNX node must name for these attributes (default: those the graph
+   * reads). BatchNormalization with training_mode needs all three; the exporter names unbound
+   * ones `node.Output`.
+   */
+  readonly requiredOutputs?: (a: A) => number;
   /** Translates ONNX attributes back to ours for import; default: snake_case → camelCase of known attributes. */
   readonly fromOnnx?: (onnxAttrs: Record<string, AttrValue>, paramShapes: readonly Shape[], inputShapes: readonly Shape[]) => Record<string, unknown>;
 }

@@ -159,9 +159,17 @@ async function paramTensor(n: Node, pname: string, dataType: number, name: strin
   return makeTensor(name, t.shape, await t.read(), t.dtype === 'int32' ? DataType.INT64 : dataType);
 }
 
-/** A node's outputs as exported: the first always, later ones only when `read`, trailing blanks dropped. */
+/**
+ * A node's outputs as exported: the first always, later ones only when `read`, trailing blanks
+ * dropped; outputs the mapping requires (`requiredOutputs`) are named `node.Output` when unbound.
+ */
 function exportedOutputs(n: Node, read: ReadonlySet<string>): string[] {
-  const outs = n.outputs.map((o, i) => (i === 0 || (o && read.has(o)) ? o : ''));
+  const required = ioMapping(n.layer)?.requiredOutputs?.(n.attrs) ?? 1;
+  const outs = n.layer.outputs.map((name, i) => {
+    const o = n.outputs[i];
+    if (o && (i === 0 || read.has(o))) return o;
+    return i < required ? `${n.name}.${name}` : '';
+  });
   while (outs.length > 1 && outs[outs.length - 1] === '') outs.pop();
   return outs;
 }

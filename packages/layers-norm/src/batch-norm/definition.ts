@@ -44,5 +44,7 @@ export const BatchNormalization = defineLayer({
   onnx: {
     since: 15,
     attrs: (a) => ({ epsilon: a.epsilon, momentum: a.momentum, training_mode: a.trainingMode ? 1 : undefined }),
+    // ONNX Runtime requires all three outputs named on a training_mode node.
+    requiredOutputs: (a) => (a.trainingMode ? 3 : 1),
   },
 });
