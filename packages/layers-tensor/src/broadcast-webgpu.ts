@@ -7,11 +7,12 @@ import { sameShape, type Shape, type Tensor } from '@hubel/core';
 
 /**
  * Fresh tensor of `shape`: out[i] = f(inputs broadcast to `shape`), with f the WGSL `expr` of
- * the elementwise block (inputs a, b, c, d, …; scalars s0…s3). The caller owns the result.
+ * the elementwise block (inputs a, b, c, d, …; scalars s0…s3); `outDType` 'int32' for an
+ * i32-valued f. The caller owns the result.
  */
-export function mapBroadcast(be: WebGpuBackend, name: string, expr: string, inputs: readonly Tensor[], shape: Shape, scalars?: readonly number[]): Tensor {
+export function mapBroadcast(be: WebGpuBackend, name: string, expr: string, inputs: readonly Tensor[], shape: Shape, scalars?: readonly number[], outDType?: 'float' | 'int32'): Tensor {
   const ins = inputs.map((t) => be.blocks.broadcastInput(t, shape));
-  const out = be.blocks.map({ name, expr, inputs: ins.map((x) => x.input), shape, scalars });
+  const out = be.blocks.map({ name, expr, inputs: ins.map((x) => x.input), shape, scalars, outDType });
   for (const x of ins) x.temp?.dispose();
   return out;
 }

@@ -1,7 +1,7 @@
 /**
  * @hubel/layers-tensor: the structural ops real exported models contain, with CPU forward and
  * backward: Add, Sub, Mul, Div, Pow, Max, Min (numpy broadcasting), Exp, Log, Neg, Abs, Sqrt, Identity,
- * Clip, ReduceSum, ReduceMean, ReduceMax, MatMul, Reshape, Transpose, Concat, LogSoftmax,
+ * Clip, Softplus, Less, Greater, Equal, Where, CastLike, ReduceSum, ReduceMean, ReduceMax, MatMul, Reshape, Transpose, Concat, LogSoftmax,
  * Constant and Shape, and WebGPU forward and backward for each. Register with `registry.use(tensorLayers)`.
  */
 import { definePlugin } from '@hubel/core';
@@ -9,9 +9,13 @@ import { Add, Div, Max, Min, Mul, Pow, Sub } from './elementwise/binary.js';
 import { addCpu, divCpu, maxCpu, minCpu, mulCpu, powCpu, subCpu } from './elementwise/binary-cpu.js';
 import { addWebGpu, divWebGpu, maxWebGpu, minWebGpu, mulWebGpu, powWebGpu, subWebGpu } from './elementwise/binary-webgpu.js';
 import { elementwiseCases } from './elementwise/cases.js';
-import { Abs, Clip, Exp, Identity, Log, Neg, Sqrt } from './elementwise/unary.js';
-import { absCpu, clipCpu, expCpu, identityCpu, logCpu, negCpu, sqrtCpu } from './elementwise/unary-cpu.js';
-import { absWebGpu, clipWebGpu, expWebGpu, identityWebGpu, logWebGpu, negWebGpu, sqrtWebGpu } from './elementwise/unary-webgpu.js';
+import { Abs, Clip, Exp, Identity, Log, Neg, Softplus, Sqrt } from './elementwise/unary.js';
+import { absCpu, clipCpu, expCpu, identityCpu, logCpu, negCpu, softplusCpu, sqrtCpu } from './elementwise/unary-cpu.js';
+import { absWebGpu, clipWebGpu, expWebGpu, identityWebGpu, logWebGpu, negWebGpu, softplusWebGpu, sqrtWebGpu } from './elementwise/unary-webgpu.js';
+import { logicCases } from './logic/cases.js';
+import { castLikeCpu, equalCpu, greaterCpu, lessCpu, whereCpu } from './logic/cpu.js';
+import { CastLike, Equal, Greater, Less, Where } from './logic/definition.js';
+import { castLikeWebGpu, equalWebGpu, greaterWebGpu, lessWebGpu, whereWebGpu } from './logic/webgpu.js';
 import { logSoftmaxCases } from './log-softmax/cases.js';
 import { logSoftmaxCpu } from './log-softmax/cpu.js';
 import { logSoftmaxWebGpu } from './log-softmax/webgpu.js';
@@ -30,7 +34,8 @@ import { concatWebGpu, constantWebGpu, reshapeWebGpu, shapeOfWebGpu, transposeWe
 import { Concat, Constant, Reshape, ShapeOf, Transpose } from './shape/definition.js';
 
 export { Add, Sub, Mul, Div, Pow, Max, Min, type BinaryOp } from './elementwise/binary.js';
-export { Exp, Log, Neg, Abs, Sqrt, Identity, Clip, type UnaryOp } from './elementwise/unary.js';
+export { Exp, Log, Neg, Abs, Sqrt, Identity, Clip, Softplus, type UnaryOp } from './elementwise/unary.js';
+export { Less, Greater, Equal, Where, CastLike, type CompareOp } from './logic/definition.js';
 export { ReduceSum, ReduceMean, ReduceMax, type ReduceOp } from './reduce/definition.js';
 export { MatMul } from './matmul/definition.js';
 export { Reshape, Transpose, Concat, Constant, ShapeOf } from './shape/definition.js';
@@ -40,16 +45,18 @@ export { broadcastShapes, broadcastIndex, scatterAdd, gather } from './broadcast
 /** The plugin: the structural layers, their CPU and WebGPU kernels and their test cases. */
 export const tensorLayers = definePlugin({
   name: '@hubel/layers-tensor',
-  layers: [Add, Sub, Mul, Div, Pow, Max, Min, Exp, Log, Neg, Abs, Sqrt, Identity, Clip, ReduceSum, ReduceMean, ReduceMax, MatMul, Reshape, Transpose, Concat, Constant, LogSoftmax, ShapeOf],
+  layers: [Add, Sub, Mul, Div, Pow, Max, Min, Exp, Log, Neg, Abs, Sqrt, Identity, Clip, Softplus, Less, Greater, Equal, Where, CastLike, ReduceSum, ReduceMean, ReduceMax, MatMul, Reshape, Transpose, Concat, Constant, LogSoftmax, ShapeOf],
   kernels: [
     addCpu, subCpu, mulCpu, divCpu, powCpu, maxCpu, minCpu,
-    expCpu, logCpu, negCpu, absCpu, sqrtCpu, identityCpu, clipCpu,
+    expCpu, logCpu, negCpu, absCpu, sqrtCpu, identityCpu, clipCpu, softplusCpu,
+    lessCpu, greaterCpu, equalCpu, whereCpu, castLikeCpu,
     reduceSumCpu, reduceMeanCpu, reduceMaxCpu,
     matmulCpu, reshapeCpu, transposeCpu, concatCpu, constantCpu, logSoftmaxCpu, shapeOfCpu,
     addWebGpu, subWebGpu, mulWebGpu, divWebGpu, powWebGpu, maxWebGpu, minWebGpu,
-    expWebGpu, logWebGpu, negWebGpu, absWebGpu, sqrtWebGpu, identityWebGpu, clipWebGpu,
+    expWebGpu, logWebGpu, negWebGpu, absWebGpu, sqrtWebGpu, identityWebGpu, clipWebGpu, softplusWebGpu,
+    lessWebGpu, greaterWebGpu, equalWebGpu, whereWebGpu, castLikeWebGpu,
     reduceSumWebGpu, reduceMeanWebGpu, reduceMaxWebGpu,
     matmulWebGpu, reshapeWebGpu, transposeWebGpu, concatWebGpu, constantWebGpu, logSoftmaxWebGpu, shapeOfWebGpu,
   ],
-  cases: [...elementwiseCases, ...reduceCases, ...shapeCases, ...matmulCases, ...logSoftmaxCases],
+  cases: [...elementwiseCases, ...logicCases, ...reduceCases, ...shapeCases, ...matmulCases, ...logSoftmaxCases],
 });

@@ -85,6 +85,14 @@ gpu.describe(describe, 'elementwise block vs a plain loop', (be) => {
     expect(Array.from(await out.read())).toEqual([4, 0, 2]);
   });
 
+  it("writes an int32 output with outDType 'int32' (a comparison)", async () => {
+    const x = be.tensor([-1, 0.5, 2, NaN], [4]);
+    const out = be.blocks.map({ name: 'test.less', expr: 'select(0, 1, a < 1.0)', inputs: [x], outDType: 'int32' });
+    expect(out.dtype).toBe('int32');
+    // NaN < 1 is false.
+    expect(Array.from(await out.read())).toEqual([1, 1, 0, 0]);
+  });
+
   it('refuses an input that neither matches nor broadcasts', () => {
     expect(() => be.blocks.map({ name: 'test.bad', expr: 'a + b', inputs: [be.zeros([4]), be.zeros([3])] })).toThrowError(/map 'test.bad': input \[3\] does not match output \[4\]/);
   });

@@ -34,6 +34,8 @@ export interface MapOptions {
   readonly scalars?: readonly number[];
   /** Output shape; default the first input's. */
   readonly shape?: Shape;
+  /** 'int32': f returns i32 and the output is an int32 tensor (comparisons). Default float. */
+  readonly outDType?: 'float' | 'int32';
 }
 
 const NAMES = ['a', 'b', 'c', 'd', 'e', 'g'];
@@ -98,17 +100,18 @@ export function map(be: WebGpuBackend, o: MapOptions): Tensor {
   const types = inputs.map(({ t }) => (t.dtype === 'int32' ? 'i32' : 'f32'));
   const body = o.expr.includes('return') ? o.expr : `return ${o.expr};`;
   const names = NAMES.slice(0, inputs.length);
+  const outType = o.outDType === 'int32' ? 'i32' : 'f32';
   const program: Program = {
     name: o.name,
-    key: `map|${types.join(',')}|${body}`,
+    key: `map|${types.join(',')}->${outType}|${body}`,
     uniforms: [
       ['n', 'u32'],
       ...names.flatMap((x) => [[`${x}Div`, 'u32'], [`${x}Mod`, 'u32'], [`${x}Stride`, 'u32'], [`${x}Rem`, 'u32']] as const),
       ['s0', 'f32'], ['s1', 'f32'], ['s2', 'f32'], ['s3', 'f32'],
     ],
-    storage: [...names.map((x, i) => read(`${x}In`, types[i])), write('out')],
+    storage: [...names.map((x, i) => read(`${x}In`, types[i])), write('out', outType)],
     body: () => `${LINEAR_INDEX}
-fn f(${names.map((x, i) => `${x}: ${types[i]}`).join(', ')}, s0: f32, s1: f32, s2: f32, s3: f32) -> f32 {
+fn f(${names.map((x, i) => `${x}: ${types[i]}`).join(', ')}, s0: f32, s1: f32, s2: f32, s3: f32) -> ${outType} {
   ${body}
 }
 @compute @workgroup_size(256)
@@ -120,7 +123,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 `,
   };
   const s = o.scalars ?? [];
-  const out = be.alloc(shape);
+  const out = be.alloc(shape, o.outDType === 'int32' ? 'int32' : undefined);
   be.run(program, [...inputs.map((x) => x.t), out], [n, ...bc.flatMap((b) => [b.div, b.mod, b.stride ?? 1, b.rem ?? 1]), s[0] ?? 0, s[1] ?? 0, s[2] ?? 0, s[3] ?? 0], grid(n));
   return out;
 }

@@ -1,6 +1,6 @@
 import { defineCases } from '@hubel/core';
 import { Add, Div, Max, Min, Mul, Pow, Sub } from './binary.js';
-import { Abs, Clip, Exp, Identity, Log, Neg, Sqrt } from './unary.js';
+import { Abs, Clip, Exp, Identity, Log, Neg, Softplus, Sqrt } from './unary.js';
 
 export const elementwiseCases = [
   ...defineCases(Add, [
@@ -26,6 +26,7 @@ export const elementwiseCases = [
   ...defineCases(Abs, [{ name: '[4, 3] (kink at 0)', inputs: [[4, 3]], kink: 1e-3 }]),
   ...defineCases(Sqrt, [{ name: 'positive [3, 4]', inputs: [{ shape: [3, 4], values: 'positive' }] }]),
   ...defineCases(Identity, [{ name: '[2, 3]', inputs: [[2, 3]] }]),
+  ...defineCases(Softplus, [{ name: '[3, 4] in [-25, 25)', inputs: [{ shape: [3, 4], values: { range: [-25, 25] } }] }]),
   ...defineCases(Clip, [
     { name: 'both bounds [-0.5, 0.5] on [3, 8]', attrs: { min: -0.5, max: 0.5 }, inputs: [{ shape: [3, 8], values: 'uniform' }], kink: 1e-3 },
     { name: 'lower bound only, 0 on [2, 6]', attrs: { min: 0 }, inputs: [[2, 6]], kink: 1e-3 },

@@ -1,10 +1,11 @@
 // Unary elementwise ops on the CPU, forward and backward side by side:
 // Exp y = eˣ, dx = dy·y · Log y = ln x, dx = dy/x · Neg y = −x, dx = −dy · Abs y = |x|,
 // dx = dy·sign(x) · Sqrt y = √x, dx = dy/(2y) · Identity y = x, dx = dy ·
+// Softplus y = ln(1 + eˣ) = max(x, 0) + ln(1 + e^−|x|) (no overflow), dx = dy·σ(x) = dy/(1 + e^−x) ·
 // Clip y = min(max(x, lo), hi), dx = dy where lo < x < hi (0 where a bound is active).
 import type {} from '@hubel/backend-cpu';
 import { defineKernel, type Tensor } from '@hubel/core';
-import { Abs, Clip, Exp, Identity, Log, Neg, Sqrt, type UnaryOp } from './unary.js';
+import { Abs, Clip, Exp, Identity, Log, Neg, Softplus, Sqrt, type UnaryOp } from './unary.js';
 
 type F = Float32Array | Float64Array;
 
@@ -17,6 +18,7 @@ function forward(op: UnaryOp, x: F, y: F): void {
     case 'Abs': for (let i = 0; i < n; i++) y[i] = Math.abs(x[i]); break;
     case 'Sqrt': for (let i = 0; i < n; i++) y[i] = Math.sqrt(x[i]); break;
     case 'Identity': y.set(x); break;
+    case 'Softplus': for (let i = 0; i < n; i++) { const v = x[i]; y[i] = Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))); } break;
   }
 }
 
@@ -29,6 +31,7 @@ function backward(op: UnaryOp, x: F, y: F, g: F, dx: F): void {
     case 'Abs': for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? g[i] : x[i] < 0 ? -g[i] : 0; break;
     case 'Sqrt': for (let i = 0; i < n; i++) dx[i] = g[i] / (2 * y[i]); break;
     case 'Identity': dx.set(g); break;
+    case 'Softplus': for (let i = 0; i < n; i++) dx[i] = g[i] / (1 + Math.exp(-x[i])); break;
   }
 }
 
@@ -54,6 +57,7 @@ export const negCpu = unaryKernel(Neg, 'Neg');
 export const absCpu = unaryKernel(Abs, 'Abs');
 export const sqrtCpu = unaryKernel(Sqrt, 'Sqrt');
 export const identityCpu = unaryKernel(Identity, 'Identity');
+export const softplusCpu = unaryKernel(Softplus, 'Softplus');
 
 function bounds(a: { min?: number; max?: number }): [number, number] {
   return [a.min ?? -Infinity, a.max ?? Infinity];

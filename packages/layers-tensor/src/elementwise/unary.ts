@@ -1,8 +1,8 @@
 import { attr, defineLayer } from '@hubel/core';
 import { withIo } from '../onnx-io.js';
 
-/** Elementwise unary ops without attributes (ONNX Exp, Log, Neg, Abs, Sqrt, Identity). */
-export type UnaryOp = 'Exp' | 'Log' | 'Neg' | 'Abs' | 'Sqrt' | 'Identity';
+/** Elementwise unary ops without attributes (ONNX Exp, Log, Neg, Abs, Sqrt, Identity, Softplus). */
+export type UnaryOp = 'Exp' | 'Log' | 'Neg' | 'Abs' | 'Sqrt' | 'Identity' | 'Softplus';
 
 const DOCS: Record<UnaryOp, string> = {
   Exp: 'y = eˣ',
@@ -11,16 +11,17 @@ const DOCS: Record<UnaryOp, string> = {
   Abs: 'y = |x|',
   Sqrt: 'y = √x',
   Identity: 'y = x',
+  Softplus: 'y = ln(1 + eˣ)',
 };
 
-function defineUnary<T extends UnaryOp>(type: T) {
+function defineUnary<T extends UnaryOp>(type: T, since = 13) {
   return defineLayer({
     domain: '',
     type,
     doc: DOCS[type],
     attrs: {},
     inferShapes: (_a, [x]) => [x],
-    onnx: { since: 13 },
+    onnx: { since },
   });
 }
 
@@ -36,6 +37,8 @@ export const Abs = defineUnary('Abs');
 export const Sqrt = defineUnary('Sqrt');
 /** y = x (ONNX Identity). */
 export const Identity = defineUnary('Identity');
+/** y = ln(1 + eˣ) (ONNX Softplus, unchanged since opset 1), computed without overflow; dx = dy·σ(x). */
+export const Softplus = defineUnary('Softplus', 1);
 
 /**
  * y = min(max(x, min), max) (ONNX Clip from opset 11: the bounds are optional scalar inputs,
@@ -62,4 +65,4 @@ export const Clip = defineLayer({
   }),
 });
 
-export const UNARY_LAYERS = [Exp, Log, Neg, Abs, Sqrt, Identity] as const;
+export const UNARY_LAYERS = [Exp, Log, Neg, Abs, Sqrt, Identity, Softplus] as const;
