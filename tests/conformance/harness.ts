@@ -65,9 +65,6 @@ function outOfScope(model: OnnxModelProto, importable: ReadonlySet<string>): str
     // int64 outputs are indices (MaxPool's Indices), which Hubel computes as int32.
     if (v.elemType !== DataType.FLOAT && v.elemType !== DataType.INT64) return `${dataTypeName(v.elemType ?? 0)} output '${v.name}' (${dtypeWhy})`;
   }
-  // An empty int64 input is a constant list (ReduceSum's axes = [] means "all axes"), bound at
-  // import; only float data with a zero dimension is a zero-size tensor.
-  if (model.graph.inputs.some((v) => v.elemType === DataType.FLOAT && v.shape?.some((d) => d === 0))) return 'empty (zero-size) tensors';
   return undefined;
 }
 

@@ -207,6 +207,19 @@ describe('executor', () => {
     expect(() => new GraphBuilder({ registry }).build({ backend: createCpuBackend() })).toThrowError(/the graph has no outputs/);
   });
 
+  it('accepts a zero (empty) dimension in a graph input and runs it; rejects negative and fractional sizes', async () => {
+    const backend = createCpuBackend();
+    const g = new GraphBuilder({ registry });
+    g.input('x', [null, 0, 3]);
+    g.output(g.add(Scale, { k: 3 }, 'x', { name: 's' })[0]);
+    const model = g.build({ backend });
+    const y = model.forward({ x: backend.tensor([], [2, 0, 3]) }).take('s');
+    expect(y.shape).toEqual([2, 0, 3]);
+    expect((await y.read()).length).toBe(0);
+    expect(() => new GraphBuilder({ registry }).input('x', [null, -1])).toThrowError(/graph input 'x': bad shape \[N, -1\] \(non-negative integers/);
+    expect(() => new GraphBuilder({ registry }).input('x', [2, 1.5])).toThrowError(/graph input 'x': bad shape \[2, 1\.5\]/);
+  });
+
   it('names the missing kernel and what is registered', () => {
     const bare = new Registry().use(cpuBackend, definePlugin({ name: 'layers-only', layers: [Scale] }));
     expect(() => new Sequential([null, 2], { registry: bare }).add(Scale, {}, 's').build({ backend: createCpuBackend() })).toThrowError(

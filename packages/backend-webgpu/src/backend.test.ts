@@ -29,6 +29,21 @@ gpu.describe(describe, 'WebGpuBackend', (be) => {
     expect(Array.from(await be.zeros([5]).read())).toEqual([0, 0, 0, 0, 0]);
   });
 
+  it('holds zero-size tensors: upload, zeros, read and a sum over an empty axis (the empty sum, 0)', async () => {
+    expect((await be.tensor([], [2, 0, 3]).read()).length).toBe(0);
+    expect((await be.zeros([0]).read()).length).toBe(0);
+    // Dirty a pooled buffer of the output's size class first, so zeros cannot come from a fresh buffer.
+    be.tensor([5, 5, 5, 5, 5, 5, 5, 5], [8]).dispose();
+    const x = be.tensor([], [2, 0, 4]);
+    const y = be.blocks.reduce(x, { axes: [1], keepDims: true });
+    expect(y.shape).toEqual([2, 1, 4]);
+    expect(Array.from(await y.read())).toEqual(new Array(8).fill(0));
+    // A reduction whose kept part is empty dispatches no work and gives an empty result.
+    const z = be.blocks.reduce(x, { axes: [2], keepDims: true });
+    expect(z.shape).toEqual([2, 0, 1]);
+    expect((await z.read()).length).toBe(0);
+  });
+
   it('batches kernels: no submission until a read, then one', async () => {
     be.flush();
     const before = be.stats().submits;

@@ -1,7 +1,7 @@
 import { createCpuBackend, cpuBackend } from '@hubel/backend-cpu';
 import { GraphBuilder, HubelError, Registry, Rng, sizeOf, type Shape } from '@hubel/core';
 import { gradcheckPlugin } from '@hubel/core/testing';
-import { Add, Concat, MatMul, Pow, ReduceMax, ReduceMean, Reshape, tensorLayers, Transpose } from '@hubel/layers-tensor';
+import { Add, Concat, MatMul, Pow, ReduceMax, ReduceMean, ReduceSum, Reshape, tensorLayers, Transpose } from '@hubel/layers-tensor';
 import { describe, expect, it } from 'vitest';
 
 describe('tensor layers: finite differences (float64)', () => {
@@ -91,6 +91,42 @@ describe('broadcasting and layout, against plain loops', () => {
   it('Reshape copies an axis for 0 and infers −1', async () => {
     const y = await run(Reshape, { shape: [0, -1, 2] }, [{ shape: [2, 3, 4], values: random([2, 3, 4], 10) }]);
     expect(y.shape).toEqual([2, 6, 2]);
+  });
+});
+
+describe('zero-size (empty) tensors', () => {
+  const empty = (shape: Shape) => ({ shape, values: new Float64Array(0) });
+
+  it('ReduceSum over an empty axis is the empty sum, 0, in every kept position (keepdims)', async () => {
+    // ONNX: [2, 0, 4] summed over axis 1 is [2, 1, 4] of zeros.
+    const y = await run(ReduceSum, { axes: [1] }, [empty([2, 0, 4])]);
+    expect(y.shape).toEqual([2, 1, 4]);
+    expect(Array.from(y.values)).toEqual(new Array(8).fill(0));
+    const flat = await run(ReduceSum, { axes: [1], keepdims: false }, [empty([2, 0, 4])]);
+    expect(flat.shape).toEqual([2, 4]);
+    expect(Array.from(flat.values)).toEqual(new Array(8).fill(0));
+  });
+
+  it('ReduceSum over a non-empty axis of an empty tensor stays empty', async () => {
+    const y = await run(ReduceSum, { axes: [2] }, [empty([2, 0, 4])]);
+    expect(y.shape).toEqual([2, 0, 1]);
+    expect(y.values.length).toBe(0);
+  });
+
+  it('Reshape with allowzero reads 0 as an empty axis; without it 0 copies the input axis', async () => {
+    const y = await run(Reshape, { shape: [3, 4, 0], allowzero: true }, [empty([0, 3, 4])]);
+    expect(y.shape).toEqual([3, 4, 0]);
+    expect(y.values.length).toBe(0);
+    // Shapes are checked when the graph is built.
+    const build = (attrs: Record<string, unknown>, shape: Shape) => () => {
+      const g = new GraphBuilder({ registry });
+      g.output(g.add(Reshape, attrs as never, g.input('x', shape), { name: 'op' }));
+      g.build({ backend: createCpuBackend() });
+    };
+    // allowzero on a non-empty input: 0 is a real zero, so [2, 3] cannot become [0, 6].
+    expect(build({ shape: [0, 6], allowzero: true }, [2, 3])).toThrowError(/cannot reshape \[2, 3\] \(6 elements\) to \[0, 6\] \(0 elements\)/);
+    // Without allowzero the trailing 0 copies axis 2 (4): [3, 4, 4] holds 48 elements, not 0.
+    expect(build({ shape: [3, 4, 0] }, [0, 3, 4])).toThrowError(/cannot reshape \[0, 3, 4\] \(0 elements\) to \[3, 4, 0\] \(48 elements\)/);
   });
 });
 

@@ -44,7 +44,7 @@ export class GraphBuilder {
   input(name: string, shape: readonly (number | null)[], dtype: DType | 'float' = 'float'): string {
     this.#claim(name, `graph input '${name}'`);
     shape.forEach((d, i) => {
-      if (d === null ? i !== 0 : !(Number.isInteger(d) && d > 0)) throw new HubelError('shape', `graph input '${name}': bad shape ${fmtShape(shape)} (positive integers; null only for the batch dimension)`);
+      if (d === null ? i !== 0 : !(Number.isInteger(d) && d >= 0)) throw new HubelError('shape', `graph input '${name}': bad shape ${fmtShape(shape)} (non-negative integers, 0 for an empty dimension; null only for the batch dimension)`);
     });
     this.#inputs.push({ name, shape: [...shape], dtype });
     return name;

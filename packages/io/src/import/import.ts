@@ -170,6 +170,5 @@ function resolveInputShape(name: string, declared: readonly (number | string | n
   if (!shape) throw new HubelError('shape', `${where}: the rank is unknown; pass its shape in the inputShapes option`);
   const bad = shape.findIndex((d, i) => typeof d === 'string' || (d === null && i !== 0));
   if (bad >= 0) throw new HubelError('shape', `${where}: dimension ${bad} is symbolic ('${shape[bad]}'); Hubel allows only the first (batch) dimension to vary — pass a shape for '${name}' in inputShapes`);
-  if (shape.some((d) => d === 0)) throw new UnsupportedOnnxError(`${where}: shape ${fmtShape(shape as number[])} has a zero dimension; Hubel tensors have no empty dimensions`, ['empty tensors']);
   return shape as (number | null)[];
 }
