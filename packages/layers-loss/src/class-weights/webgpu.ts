@@ -69,3 +69,22 @@ export function classWeightGradGpu(
   backend.run(WEIGHT_GRAD, [o.labels, o.plain, o.seeds, o.y, dW], uniforms, grid(o.classes));
   return dW;
 }
+
+/**
+ * WGSL for a per-position loss kernel (invocation k; buffers `labels`, `plain`, `wk`; uniforms
+ * `hasIgnore`, `ignore`, `classes`, `nan`): binds `label` and returns early with ℓ_k = 0, w_k = 0
+ * at an ignored position, or ℓ_k = NaN for a label outside [0, C) (labels are not read back to
+ * the host; the NaN reaches the loss, where the trainer's NaN guard reports it).
+ */
+export const SCREEN_LABEL_WGSL = /* wgsl */ `  let label = labels[k];
+  if (u.hasIgnore == 1u && label == u.ignore) {
+    plain[k] = 0.0;
+    wk[k] = 0.0;
+    return;
+  }
+  if (label < 0 || u32(label) >= u.classes) {
+    plain[k] = u.nan; // WGSL has no NaN literal
+    wk[k] = 1.0;
+    return;
+  }
+`;

@@ -5,7 +5,7 @@
 import type { Program } from '@hubel/backend-webgpu';
 import { LINEAR_INDEX, grid, read, write } from '@hubel/backend-webgpu';
 import { defineKernel } from '@hubel/core';
-import { classWeightGradGpu, positionSeedsGpu, reduceLossGpu } from '../class-weights/webgpu.js';
+import { SCREEN_LABEL_WGSL, classWeightGradGpu, positionSeedsGpu, reduceLossGpu } from '../class-weights/webgpu.js';
 import { NegativeLogLikelihoodLoss } from './definition.js';
 
 const FORWARD: Program = {
@@ -18,18 +18,7 @@ const FORWARD: Program = {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let k = linearIndex(gid, nwg);
   if (k >= u.positions) { return; }
-  let label = labels[k];
-  if (u.hasIgnore == 1u && label == u.ignore) {
-    plain[k] = 0.0;
-    wk[k] = 0.0;
-    return;
-  }
-  if (label < 0 || u32(label) >= u.classes) {
-    plain[k] = u.nan; // WGSL has no NaN literal
-    wk[k] = 1.0;
-    return;
-  }
-  plain[k] = -x[((k / u.inner) * u.classes + u32(label)) * u.inner + k % u.inner];
+${SCREEN_LABEL_WGSL}  plain[k] = -x[((k / u.inner) * u.classes + u32(label)) * u.inner + k % u.inner];
   wk[k] = select(1.0, weights[u32(label)], u.hasWeights == 1u);
 }
 `,

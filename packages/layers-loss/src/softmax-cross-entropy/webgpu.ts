@@ -9,7 +9,7 @@
 import type { Program } from '@hubel/backend-webgpu';
 import { LINEAR_INDEX, grid, read, write } from '@hubel/backend-webgpu';
 import { defineKernel } from '@hubel/core';
-import { classWeightGradGpu, positionSeedsGpu, reduceLossGpu } from '../class-weights/webgpu.js';
+import { SCREEN_LABEL_WGSL, classWeightGradGpu, positionSeedsGpu, reduceLossGpu } from '../class-weights/webgpu.js';
 import { SoftmaxCrossEntropy } from './definition.js';
 
 const FORWARD: Program = {
@@ -34,18 +34,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     lp[base + c * u.inner] = v;
     all += v;
   }
-  let label = labels[k];
-  if (u.hasIgnore == 1u && label == u.ignore) {
-    plain[k] = 0.0;
-    wk[k] = 0.0;
-    return;
-  }
-  if (label < 0 || u32(label) >= u.classes) {
-    plain[k] = u.nan; // WGSL has no NaN literal
-    wk[k] = 1.0;
-    return;
-  }
-  plain[k] = -(1.0 - u.eps) * lp[base + u32(label) * u.inner] - (u.eps / f32(u.classes)) * all;
+${SCREEN_LABEL_WGSL}  plain[k] = -(1.0 - u.eps) * lp[base + u32(label) * u.inner] - (u.eps / f32(u.classes)) * all;
   wk[k] = select(1.0, weights[u32(label)], u.hasWeights == 1u);
 }
 `,
