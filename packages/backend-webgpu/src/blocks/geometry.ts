@@ -55,3 +55,43 @@ export function windowUniforms(w: Window2d): number[] {
 export const WINDOW_UNIFORMS = [
   ['kh', 'u32'], ['kw', 'u32'], ['sh', 'u32'], ['sw', 'u32'], ['pt', 'u32'], ['pl', 'u32'], ['dh', 'u32'], ['dw', 'u32'],
 ] as const;
+
+/** One spatial axis of a backward gather: WGSL names of its input position and uniforms. */
+export interface GatherAxis {
+  /** Input coordinate (a WGSL u32 expression), e.g. 'yy'. */
+  readonly pos: string;
+  /** Tap and output index variables this axis declares, e.g. 'ky', 'oy'. */
+  readonly tap: string;
+  readonly out: string;
+  /** Uniform names: kernel size, begin pad, dilation, stride, output extent. */
+  readonly kernel: string;
+  readonly pad: string;
+  readonly dilation: string;
+  readonly stride: string;
+  readonly outSize: string;
+}
+
+/**
+ * WGSL loops over the windows that reach one input position (the gather form of a window
+ * backward, no atomics): along each axis, output o reads input pos through tap k when
+ * o·stride = pos + pad − k·dilation. `body` runs once per (tap, output) with every axis's
+ * `tap` and `out` variables bound. Used by col2im and the window block's backward.
+ */
+export function reachingWindowsWgsl(axes: readonly GatherAxis[], body: string): string {
+  let open = '';
+  for (const a of axes) {
+    open += `for (var ${a.tap} = 0u; ${a.tap} < u.${a.kernel}; ${a.tap}++) {
+  let t_${a.out} = i32(${a.pos} + u.${a.pad}) - i32(${a.tap} * u.${a.dilation});
+  if (t_${a.out} < 0 || t_${a.out} % i32(u.${a.stride}) != 0) { continue; }
+  let ${a.out} = u32(t_${a.out}) / u.${a.stride};
+  if (${a.out} >= u.${a.outSize}) { continue; }
+`;
+  }
+  return `${open}${body}\n${'}\n'.repeat(axes.length)}`;
+}
+
+/** The height and width axes of `reachingWindowsWgsl` over the uniforms of WINDOW_UNIFORMS. */
+export const GATHER_YX: readonly GatherAxis[] = [
+  { pos: 'yy', tap: 'ky', out: 'oy', kernel: 'kh', pad: 'pt', dilation: 'dh', stride: 'sh', outSize: 'oh' },
+  { pos: 'xx', tap: 'kx', out: 'ox', kernel: 'kw', pad: 'pl', dilation: 'dw', stride: 'sw', outSize: 'ow' },
+];

@@ -6,7 +6,7 @@
 import { HubelError, fmtShape, type Tensor } from '@hubel/core';
 import type { WebGpuBackend } from '../backend.js';
 import { LINEAR_INDEX, grid, read, write, type Program } from '../program.js';
-import { WINDOW_UNIFORMS, outExtent, window2d, windowUniforms, type WindowGeometry } from './geometry.js';
+import { GATHER_YX, WINDOW_UNIFORMS, outExtent, reachingWindowsWgsl, window2d, windowUniforms, type WindowGeometry } from './geometry.js';
 
 const IM2COL: Program = {
   name: 'im2col',
@@ -53,20 +53,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let l = u.oh * u.ow;
   let rows = u.c * u.kh * u.kw;
   var acc = 0.0;
-  for (var ky = 0u; ky < u.kh; ky++) {
-    // Output row oy reads input row yy through ky when oy·sh = yy + pt − ky·dh.
-    let ty = i32(yy + u.pt) - i32(ky * u.dh);
-    if (ty < 0 || ty % i32(u.sh) != 0) { continue; }
-    let oy = u32(ty) / u.sh;
-    if (oy >= u.oh) { continue; }
-    for (var kx = 0u; kx < u.kw; kx++) {
-      let tx = i32(xx + u.pl) - i32(kx * u.dw);
-      if (tx < 0 || tx % i32(u.sw) != 0) { continue; }
-      let ox = u32(tx) / u.sw;
-      if (ox >= u.ow) { continue; }
-      acc += cols[(n * rows + (c * u.kh + ky) * u.kw + kx) * l + oy * u.ow + ox];
-    }
-  }
+  ${reachingWindowsWgsl(GATHER_YX, 'acc += cols[(n * rows + (c * u.kh + ky) * u.kw + kx) * l + oy * u.ow + ox];')}
   dst[i] = acc;
 }
 `,

@@ -10,7 +10,7 @@
 import { HubelError, fmtShape, type Tensor } from '@hubel/core';
 import type { WebGpuBackend } from '../backend.js';
 import { LINEAR_INDEX, grid, read, write, type Program } from '../program.js';
-import { WINDOW_UNIFORMS, outExtent, windowUniforms, type Window2d } from './geometry.js';
+import { GATHER_YX, WINDOW_UNIFORMS, outExtent, reachingWindowsWgsl, windowUniforms, type Window2d } from './geometry.js';
 
 export type WindowOp = 'max' | 'avg' | 'sum' | 'sumsq';
 
@@ -174,26 +174,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let zz = (i / (u.inner * u.w * u.h)) % u.zd;
   let o = i / (u.inner * u.w * u.h * u.zd);
   var acc = 0.0;
-  for (var kz = 0u; kz < u.kz; kz++) {
-    let tz = i32(zz + u.pz) - i32(kz * u.dz);
-    if (tz < 0 || tz % i32(u.sz) != 0) { continue; }
-    let oz = u32(tz) / u.sz;
-    if (oz >= u.oz) { continue; }
-    for (var ky = 0u; ky < u.kh; ky++) {
-      let ty = i32(yy + u.pt) - i32(ky * u.dh);
-      if (ty < 0 || ty % i32(u.sh) != 0) { continue; }
-      let oy = u32(ty) / u.sh;
-      if (oy >= u.oh) { continue; }
-      for (var kx = 0u; kx < u.kw; kx++) {
-        let tx = i32(xx + u.pl) - i32(kx * u.dw);
-        if (tx < 0 || tx % i32(u.sw) != 0) { continue; }
-        let ox = u32(tx) / u.sw;
-        if (ox >= u.ow) { continue; }
-        let j = (((o * u.oz + oz) * u.oh + oy) * u.ow + ox) * u.inner + inn;
-        ${take}
-      }
-    }
-  }
+  ${reachingWindowsWgsl(
+    [{ pos: 'zz', tap: 'kz', out: 'oz', kernel: 'kz', pad: 'pz', dilation: 'dz', stride: 'sz', outSize: 'oz' }, ...GATHER_YX],
+    `let j = (((o * u.oz + oz) * u.oh + oy) * u.ow + ox) * u.inner + inn;\n${take}`,
+  )}
   dx[i] = acc;
 }
 `,
