@@ -11,7 +11,7 @@
  * Outside Node (browsers) or after `setGemmThreads(1)`, everything runs on the calling thread.
  */
 import type { F } from './gemm.js';
-import { gemmBlocked, gemmKernel4x4, gemmPackA, gemmPackB, gemmStoreTile, gemmTakeStrips, gemmWorkerMain, type GemmScratch } from './gemm-kernel.js';
+import { gemmBlocked, gemmKernel3x4, gemmPackA, gemmPackB, gemmStoreTile, gemmTakeStrips, gemmWorkerMain, type GemmScratch } from './gemm-kernel.js';
 
 type WorkerThreads = typeof import('node:worker_threads');
 
@@ -71,7 +71,7 @@ function startPool(workers: number): Pool | undefined {
   // `__name` is what esbuild's keepNames (tsx) may insert into transpiled functions.
   const source = [
     'const __name = (f) => f;',
-    ...[gemmBlocked, gemmPackA, gemmPackB, gemmKernel4x4, gemmStoreTile, gemmTakeStrips, gemmWorkerMain].map((f) => f.toString()),
+    ...[gemmBlocked, gemmPackA, gemmPackB, gemmKernel3x4, gemmStoreTile, gemmTakeStrips, gemmWorkerMain].map((f) => f.toString()),
     `gemmWorkerMain(require('node:worker_threads'));`,
   ].join('\n');
   const p: Pool = { workers: [], ports: [], ctl, job, owner };
@@ -126,8 +126,8 @@ export function gemmThreaded(
   const p = pool;
   const byCols = n >= m;
   const len = byCols ? n : m;
-  // About four strips per thread, each a multiple of 4 (micro-tiles stay whole) and at least 16 wide.
-  const step = Math.max(16, Math.ceil(len / (4 * threads) / 4) * 4, Math.ceil(len / MAX_STRIPS / 4) * 4);
+  // About four strips per thread, each a multiple of 12 (3×4 micro-tiles stay whole) and at least 24 wide.
+  const step = Math.max(24, Math.ceil(len / (4 * threads) / 12) * 12, Math.ceil(len / MAX_STRIPS / 12) * 12);
   const strips = Math.ceil(len / step);
   if (strips < 2) return false;
 

@@ -46,7 +46,7 @@ describe('gemm against a plain triple loop', () => {
   afterAll(() => setGemmThreads(Math.max(1, Math.min(4, availableParallelism()))));
   for (const transA of [false, true])
     for (const transB of [false, true])
-      it(`transA=${transA} transB=${transB}, sizes not multiples of the 4×4 tile or cache blocks, α=0.7 β=−1.3, strided with offsets`, () => {
+      it(`transA=${transA} transB=${transB}, sizes not multiples of the 3×4 tile or cache blocks, α=0.7 β=−1.3, strided with offsets`, () => {
         for (const [m, n, k] of [[1, 1, 1], [5, 7, 3], [13, 9, 300], [130, 6, 257], [3, 1030, 17]]) {
           check(m, n, k, { transA, transB, alpha: 0.7, beta: -1.3, pad: 3, seed: m * 1000 + n + k });
         }

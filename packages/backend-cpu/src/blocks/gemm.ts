@@ -1,8 +1,8 @@
 /**
  * The one GEMM every CPU kernel shares: C ← α·op(A)·op(B) + β·C on row-major arrays, op(A) m×k,
  * op(B) k×n. Blocked as in BLIS/GotoBLAS: a KC×NC panel of op(B) and an MC×KC block of α·op(A)
- * are packed (transposes are absorbed there) into 4-wide micro-panels, and a 4×4 micro-kernel
- * keeps its 16 sums in local variables while it streams both panels. Large products are split
+ * are packed (transposes are absorbed there) into 3-row and 4-column micro-panels, and a 3×4
+ * micro-kernel keeps its 12 sums in local variables while it streams both panels. Large products are split
  * across worker threads (blocks/gemm-threads.ts); the single-thread path is always available.
  */
 import { gemmBlocked, PACK_A_SIZE, PACK_B_SIZE, type GemmScratch } from './gemm-kernel.js';
