@@ -17,10 +17,13 @@ export const workloads: Workload[] = [
     name: 'GEMM 1024x1024x1024 float32 (CPU)',
     flops: 2 * 1024 ** 3,
     setup() {
+      // Operands allocated by the CPU backend, as every layer's are (in shared memory, so the
+      // worker threads use them in place).
       const n = 1024;
-      const a = randomArray(n * n, 1);
-      const b = randomArray(n * n, 2);
-      const c = new Float32Array(n * n);
+      const be = createCpuBackend();
+      const a = be.data(be.tensor(randomArray(n * n, 1), [n, n]));
+      const b = be.data(be.tensor(randomArray(n * n, 2), [n, n]));
+      const c = be.data(be.alloc([n, n]));
       return { run: () => gemm({ m: n, n, k: n, a, b, c }), threads: gemmThreads() };
     },
   },

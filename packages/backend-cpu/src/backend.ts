@@ -21,6 +21,9 @@ import { transpose } from './blocks/transpose.js';
 import { sumAxes } from './blocks/reduce.js';
 import { scatterAdd, windowMax, windowPlan, windowSum, windowSumBackward, type WindowAxis, type WindowDivisor, type WindowPlan } from './blocks/window.js';
 
+/** Whether this runtime has SharedArrayBuffer (Node does; browsers only when cross-origin isolated). */
+const hasShared = typeof SharedArrayBuffer === 'function';
+
 export interface CpuBackendOptions {
   /** Float element type: 'float32' (default) or 'float64' for gradient checks. */
   readonly dtype?: 'float32' | 'float64';
@@ -69,7 +72,10 @@ export class CpuBackend implements Backend {
     let arr: TypedArray;
     if (pooled) arr = pooled;
     else {
-      arr = dt === 'float32' ? new Float32Array(n) : dt === 'float64' ? new Float64Array(n) : new Int32Array(n);
+      // Float storage lives in shared memory where there is any, so GEMM worker threads read
+      // and write tensors in place instead of copying them (blocks/gemm-threads.ts).
+      const memory = (bytes: number) => (hasShared ? new SharedArrayBuffer(bytes * n) : new ArrayBuffer(bytes * n));
+      arr = dt === 'float32' ? new Float32Array(memory(4)) : dt === 'float64' ? new Float64Array(memory(8)) : new Int32Array(n);
       this.#created++;
     }
     this.#live++;

@@ -12,7 +12,7 @@ export { logSoftmaxAxis } from './blocks/softmax.js';
 export { im2col, col2im, type ConvGeometry } from './blocks/im2col.js';
 export { transpose } from './blocks/transpose.js';
 export { padSource, type PadMode } from './blocks/pad.js';
-export { setGemmThreads, gemmThreads } from './blocks/gemm-threads.js';
+export { setGemmThreads, gemmThreads, gemmThreadStats } from './blocks/gemm-threads.js';
 export { windowTable, windowPlan, windowMax, windowSum, windowSumBackward, scatterAdd, type WindowAxis, type WindowTable, type WindowPlan, type WindowDivisor } from './blocks/window.js';
 
 declare module '@hubel/core' {

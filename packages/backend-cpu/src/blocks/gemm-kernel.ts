@@ -169,24 +169,28 @@ export function gemmTakeStrips(
   }
 }
 
+/** A message to a worker: a shared buffer to know by id, or an id to forget. */
+export type GemmBufferMessage = { readonly id: number; readonly sab: SharedArrayBuffer } | { readonly forget: number };
+
 /** The part of node:worker_threads a worker uses (typed here so the declarations need no @types/node). */
 export interface WorkerThreadsLike {
   readonly workerData: unknown;
-  receiveMessageOnPort(port: never): { message: { sa: SharedArrayBuffer; sb: SharedArrayBuffer; sc: SharedArrayBuffer } } | undefined;
+  receiveMessageOnPort(port: never): { message: GemmBufferMessage } | undefined;
 }
 
 /**
- * A worker thread's loop (gemm-threads.ts): sleep until its state says posted, pick up new
+ * A worker thread's loop (gemm-threads.ts): sleep until its state says posted, learn or forget
  * shared buffers from the port, take strips of the posted product off the queue, report done
  * (or failed). `wtm` is node:worker_threads; states: 0 idle, 1 posted, 2 done, 3 failed.
- * Job slots: m n k lda transA ldb transB alpha byCols strips step f64 zero, all operands dense at 0.
+ * Job slots: m n k lda transA ldb transB alpha byCols strips step f64 zero, then the buffer ids
+ * of A, B and C, their element offsets, and ldc. Workers write their strips of C in place.
  */
 export function gemmWorkerMain(wtm: WorkerThreadsLike): void {
   const { ctl, job, owner, index, queue, port } = wtm.workerData as {
     ctl: Int32Array; job: Float64Array; owner: Int32Array; index: number; queue: number; port: unknown;
   };
   const pa = new Float64Array(126 * 256), pb = new Float64Array(256 * 1024), acc = new Float64Array(16);
-  let bufs: { sa: SharedArrayBuffer; sb: SharedArrayBuffer; sc: SharedArrayBuffer } | undefined;
+  const buffers = new Map<number, SharedArrayBuffer>();
   Atomics.store(ctl, index, 2);
   Atomics.notify(ctl, index);
   for (;;) {
@@ -196,14 +200,19 @@ export function gemmWorkerMain(wtm: WorkerThreadsLike): void {
       continue;
     }
     try {
-      for (let msg = wtm.receiveMessageOnPort(port as never); msg; msg = wtm.receiveMessageOnPort(port as never)) bufs = msg.message;
+      for (let msg = wtm.receiveMessageOnPort(port as never); msg; msg = wtm.receiveMessageOnPort(port as never)) {
+        const m = msg.message;
+        if ('forget' in m) buffers.delete(m.forget);
+        else buffers.set(m.id, m.sab);
+      }
       const f64 = job[11] === 1;
-      const { sa, sb, sc } = bufs!;
-      const a = f64 ? new Float64Array(sa) : new Float32Array(sa);
-      const b = f64 ? new Float64Array(sb) : new Float32Array(sb);
-      const c = f64 ? new Float64Array(sc) : new Float32Array(sc);
-      const [m, n, k] = [job[0], job[1], job[2]];
-      gemmTakeStrips(ctl, queue, owner, index + 1, job[9], job[10], job[8] === 1, job[12] === 1, m, n, k, a, 0, job[3], job[4] === 1, b, 0, job[5], job[6] === 1, c, 0, n, job[7], pa, pb, acc);
+      const view = (id: number) => {
+        const sab = buffers.get(id);
+        if (!sab) throw new Error(`gemm worker: unknown buffer ${id}`);
+        return f64 ? new Float64Array(sab) : new Float32Array(sab);
+      };
+      const a = view(job[13]), b = view(job[14]), c = view(job[15]);
+      gemmTakeStrips(ctl, queue, owner, index + 1, job[9], job[10], job[8] === 1, job[12] === 1, job[0], job[1], job[2], a, job[16], job[3], job[4] === 1, b, job[17], job[5], job[6] === 1, c, job[18], job[19], job[7], pa, pb, acc);
       Atomics.store(ctl, index, 2);
     } catch {
       Atomics.store(ctl, index, 3);

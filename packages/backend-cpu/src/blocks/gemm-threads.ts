@@ -1,9 +1,10 @@
 /**
  * Multi-threaded GEMM on Node. A large product's C is cut into strips of columns (or rows, if
  * C is tall) that the calling thread and the workers take off a shared atomic queue, so a
- * thread slowed by a busy machine simply takes fewer strips. The caller computes its strips in
- * place; workers compute theirs on copies of A, B and C in SharedArrayBuffers, and the caller
- * copies those strips back. Workers run the very functions of the single-thread path (their
+ * thread slowed by a busy machine simply takes fewer strips. When A, B and C already live in
+ * SharedArrayBuffers (the CPU backend allocates float tensors there), every thread reads them
+ * and writes its strips of C in place: nothing is copied. Other arrays are copied into shared
+ * scratch buffers first, and the workers' strips of C copied back. Workers run the very functions of the single-thread path (their
  * source text is sent to the worker), and every element of C is summed in the same order
  * whoever computes it: the result is bitwise independent of the thread count. The caller
  * blocks in Atomics.wait (allowed on Node's main thread), so `gemm` stays synchronous.
@@ -37,9 +38,14 @@ interface Pool {
   readonly job: Float64Array;
   /** Which thread (0 = caller, w + 1 = worker w) computed each strip. */
   readonly owner: Int32Array;
+  /** Scratch copies of A, B and C for operands that are not in shared memory. */
   sa?: SharedArrayBuffer;
   sb?: SharedArrayBuffer;
   sc?: SharedArrayBuffer;
+  /** The ids the workers know shared buffers by; a buffer garbage-collected here is forgotten there. */
+  readonly ids: WeakMap<SharedArrayBuffer, number>;
+  readonly forget: FinalizationRegistry<number>;
+  nextId: number;
 }
 let pool: Pool | undefined;
 let broken = false;
@@ -66,7 +72,7 @@ export function gemmThreads(): number {
 function startPool(workers: number): Pool | undefined {
   if (!wt) return undefined;
   const ctl = new Int32Array(new SharedArrayBuffer(4 * (workers + 1)));
-  const job = new Float64Array(new SharedArrayBuffer(8 * 16));
+  const job = new Float64Array(new SharedArrayBuffer(8 * 24));
   const owner = new Int32Array(new SharedArrayBuffer(4 * MAX_STRIPS));
   // `__name` is what esbuild's keepNames (tsx) may insert into transpiled functions.
   const source = [
@@ -74,7 +80,11 @@ function startPool(workers: number): Pool | undefined {
     ...[gemmBlocked, gemmPackA, gemmPackB, gemmKernel3x4, gemmStoreTile, gemmTakeStrips, gemmWorkerMain].map((f) => f.toString()),
     `gemmWorkerMain(require('node:worker_threads'));`,
   ].join('\n');
-  const p: Pool = { workers: [], ports: [], ctl, job, owner };
+  const ports: import('node:worker_threads').MessagePort[] = [];
+  const forget = new FinalizationRegistry<number>((id) => {
+    for (const port of ports) port.postMessage({ forget: id });
+  });
+  const p: Pool = { workers: [], ports, ctl, job, owner, ids: new WeakMap(), forget, nextId: 0 };
   for (let i = 0; i < workers; i++) {
     const { port1, port2 } = new wt.MessageChannel();
     const w = new wt.Worker(source, { eval: true, workerData: { ctl, job, owner, index: i, queue: workers, port: port2 }, transferList: [port2] });
@@ -95,6 +105,27 @@ function startPool(workers: number): Pool | undefined {
   }
   return p;
 }
+
+const calls = { inPlace: 0, copied: 0 };
+
+/** How many threaded products ran on shared operands in place, and how many through copies. */
+export function gemmThreadStats(): { readonly inPlace: number; readonly copied: number } {
+  return { ...calls };
+}
+
+/** The id the workers know `sab` by, posting it to them first if it is new. */
+function bufferId(p: Pool, sab: SharedArrayBuffer): number {
+  let id = p.ids.get(sab);
+  if (id === undefined) {
+    id = p.nextId++;
+    p.ids.set(sab, id);
+    p.forget.register(sab, id);
+    for (const port of p.ports) port.postMessage({ id, sab });
+  }
+  return id;
+}
+
+const inShared = (x: F): boolean => typeof SharedArrayBuffer !== 'undefined' && x.buffer instanceof SharedArrayBuffer;
 
 function shared(buf: SharedArrayBuffer | undefined, bytes: number): SharedArrayBuffer {
   return buf && buf.byteLength >= bytes ? buf : new SharedArrayBuffer(Math.max(bytes, 2 * (buf?.byteLength ?? 0)));
@@ -131,23 +162,36 @@ export function gemmThreaded(
   const strips = Math.ceil(len / step);
   if (strips < 2) return false;
 
-  // Dense shared copies of the stored A and B (layouts and transposes kept) and of C.
+  const bytes = f64 ? 8 : 4;
+  // Operands in shared memory are used where they are; others go through dense shared copies
+  // (layouts and transposes kept), and C's strips computed by workers are copied back.
+  const direct = inShared(a) && inShared(b) && inShared(c);
+  calls[direct ? 'inPlace' : 'copied']++;
+  let wa: F = a, wb: F = b, wc: F = c;
+  let waOff = aOff, wbOff = bOff, wcOff = cOff, wlda = lda, wldb = ldb, wldc = ldc;
   const [aRows, aCols] = transA ? [k, m] : [m, k];
   const [bRows, bCols] = transB ? [n, k] : [k, n];
-  const bytes = f64 ? 8 : 4;
-  const sa = shared(p.sa, aRows * aCols * bytes), sb = shared(p.sb, bRows * bCols * bytes), sc = shared(p.sc, m * n * bytes);
-  if (sa !== p.sa || sb !== p.sb || sc !== p.sc) {
-    Object.assign(p, { sa, sb, sc });
-    for (const port of p.ports) port.postMessage({ sa, sb, sc });
+  if (!direct) {
+    p.sa = shared(p.sa, aRows * aCols * bytes);
+    p.sb = shared(p.sb, bRows * bCols * bytes);
+    p.sc = shared(p.sc, m * n * bytes);
+    const view = (buf: SharedArrayBuffer): F => (f64 ? new Float64Array(buf) : new Float32Array(buf));
+    wa = view(p.sa);
+    wb = view(p.sb);
+    wc = view(p.sc);
+    copyBlock(a, aOff, lda, aRows, aCols, wa, 0, aCols);
+    copyBlock(b, bOff, ldb, bRows, bCols, wb, 0, bCols);
+    if (!cIsZero) copyBlock(c, cOff, ldc, m, n, wc, 0, n);
+    [waOff, wbOff, wcOff, wlda, wldb, wldc] = [0, 0, 0, aCols, bCols, n];
   }
-  const view = (buf: SharedArrayBuffer): F => (f64 ? new Float64Array(buf) : new Float32Array(buf));
-  const va = view(sa), vb = view(sb), vc = view(sc);
-  copyBlock(a, aOff, lda, aRows, aCols, va, 0, aCols);
-  copyBlock(b, bOff, ldb, bRows, bCols, vb, 0, bCols);
-  if (!cIsZero) copyBlock(c, cOff, ldc, m, n, vc, 0, n);
+  const ida = bufferId(p, wa.buffer as SharedArrayBuffer), idb = bufferId(p, wb.buffer as SharedArrayBuffer), idc = bufferId(p, wc.buffer as SharedArrayBuffer);
+  const elem = (x: F) => x.byteOffset / bytes;
 
   const workers = p.workers.length;
-  p.job.set([m, n, k, aCols, transA ? 1 : 0, bCols, transB ? 1 : 0, alpha, byCols ? 1 : 0, strips, step, f64 ? 1 : 0, cIsZero ? 1 : 0]);
+  p.job.set([
+    m, n, k, wlda, transA ? 1 : 0, wldb, transB ? 1 : 0, alpha, byCols ? 1 : 0, strips, step, f64 ? 1 : 0, !direct && cIsZero ? 1 : 0,
+    ida, idb, idc, elem(wa) + waOff, elem(wb) + wbOff, elem(wc) + wcOff, wldc,
+  ]);
   Atomics.store(p.ctl, workers, 0);
   for (let w = 0; w < workers; w++) {
     Atomics.store(p.ctl, w, POSTED);
@@ -162,11 +206,12 @@ export function gemmThreaded(
     Atomics.store(p.ctl, w, IDLE);
   }
   if (failed) throw new Error('gemm: a worker thread failed');
+  if (direct) return true;
   for (let i = 0; i < strips; i++) {
     if (p.owner[i] === 0) continue;
     const s = i * step, e = Math.min(len, s + step);
-    if (byCols) copyBlock(vc, s, n, m, e - s, c, cOff + s, ldc);
-    else copyBlock(vc, s * n, n, e - s, n, c, cOff + s * ldc, ldc);
+    if (byCols) copyBlock(wc, s, n, m, e - s, c, cOff + s, ldc);
+    else copyBlock(wc, s * n, n, e - s, n, c, cOff + s * ldc, ldc);
   }
   return true;
 }

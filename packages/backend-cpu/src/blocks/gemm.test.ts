@@ -1,4 +1,4 @@
-import { gemm, gemmThreads, setGemmThreads } from '@hubel/backend-cpu';
+import { gemm, gemmThreads, gemmThreadStats, setGemmThreads } from '@hubel/backend-cpu';
 import { Rng } from '@hubel/core';
 import { availableParallelism } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,6 +82,35 @@ describe('gemm against a plain triple loop', () => {
         const tol = dtype === 'float32' ? 5e-3 : 1e-10;
         expect(Math.max(...Array.from(results[0].c, (v, i) => Math.abs(v - ref[i])))).toBeLessThan(tol);
       }
+    }
+  });
+  it('operands in SharedArrayBuffers (offsets, strides, transposes) are computed in place by the workers, bitwise as on one thread', () => {
+    const [m, n, k, pad] = [61, 290, 300, 5]; // 5.3M multiply-adds: threaded
+    for (const [transA, transB, beta] of [[false, false, 0], [true, false, 0.5], [false, true, 1]] as const) {
+      const r = new Rng(21);
+      const sharedArray = (len: number, fill: boolean) => {
+        const v = new Float32Array(new SharedArrayBuffer(4 * (len + 2 * pad)), 4 * pad, len + pad);
+        if (fill) for (let i = 0; i < v.length; i++) v[i] = r.normal();
+        return v;
+      };
+      const lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 2, ldc = n + 4;
+      const a = sharedArray((transA ? k : m) * lda, true), b = sharedArray((transB ? n : k) * ldb, true);
+      const c0 = Float32Array.from(sharedArray(m * ldc, true));
+      const run = (threads: number) => {
+        setGemmThreads(threads);
+        const c = sharedArray(m * ldc, false);
+        c.set(c0);
+        gemm({ m, n, k, a, b, c, aOffset: 2, bOffset: 1, cOffset: 3, lda, ldb, ldc, transA, transB, beta, alpha: 0.5 });
+        return Array.from(c);
+      };
+      const one = run(1);
+      const before = gemmThreadStats();
+      expect(run(2)).toEqual(one);
+      expect(gemmThreadStats().inPlace, 'ran in place').toBe(before.inPlace + 1);
+      expect(gemmThreadStats().copied).toBe(before.copied);
+      const ref = reference({ m, n, k, a, b, c0, lda, ldb, ldc, aOff: 2, bOff: 1, cOff: 3, transA, transB, alpha: 0.5, beta });
+      // Σ|terms| ≈ 0.5·300·0.8 ≈ 120 at k = 300: float32 rounding ≲ 300·6e-8·120 ≈ 2e-3.
+      expect(Math.max(...one.map((v, i) => Math.abs(v - ref[i])))).toBeLessThan(5e-3);
     }
   });
   it('rejects a non-positive thread count', () => {
