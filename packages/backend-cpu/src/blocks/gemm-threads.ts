@@ -11,7 +11,7 @@
  *
  * Outside Node (browsers) or after `setGemmThreads(1)`, everything runs on the calling thread.
  */
-import type { F } from './gemm.js';
+import { scaleRows, type F } from './gemm.js';
 import { gemmBlocked, gemmKernel3x4, gemmPackA, gemmPackB, gemmStoreTile, gemmTakeStrips, gemmWorkerMain, type GemmScratch } from './gemm-kernel.js';
 
 type WorkerThreads = typeof import('node:worker_threads');
@@ -137,16 +137,16 @@ function copyBlock(src: F, srcOff: number, srcLd: number, rows: number, cols: nu
 }
 
 /**
- * Runs C += α·op(A)·op(B) on several threads when it pays and returns true; returns false
- * (nothing done) for small products, with threads off, or when the arrays' types differ.
- * `cIsZero` says C holds zeros (β = 0), so it need not be copied to the workers.
+ * Runs C ← α·op(A)·op(B) + β·C on several threads when it pays and returns true; returns false
+ * (nothing done, C untouched) for small products, with threads off, or when the arrays' types
+ * differ. With β = 0 each thread clears its own strips of C (C is never read, even if NaN).
  */
 export function gemmThreaded(
   m: number, n: number, k: number,
   a: F, aOff: number, lda: number, transA: boolean,
   b: F, bOff: number, ldb: number, transB: boolean,
   c: F, cOff: number, ldc: number, alpha: number,
-  cIsZero: boolean, scratch: GemmScratch,
+  beta: number, scratch: GemmScratch,
 ): boolean {
   const threads = gemmThreads();
   if (threads < 2 || m * n * k < MIN_MACS) return false;
@@ -163,6 +163,8 @@ export function gemmThreaded(
   if (strips < 2) return false;
 
   const bytes = f64 ? 8 : 4;
+  const zero = beta === 0;
+  if (!zero) scaleRows(c, cOff, ldc, m, n, beta);
   // Operands in shared memory are used where they are; others go through dense shared copies
   // (layouts and transposes kept), and C's strips computed by workers are copied back.
   const direct = inShared(a) && inShared(b) && inShared(c);
@@ -181,7 +183,7 @@ export function gemmThreaded(
     wc = view(p.sc);
     copyBlock(a, aOff, lda, aRows, aCols, wa, 0, aCols);
     copyBlock(b, bOff, ldb, bRows, bCols, wb, 0, bCols);
-    if (!cIsZero) copyBlock(c, cOff, ldc, m, n, wc, 0, n);
+    if (!zero) copyBlock(c, cOff, ldc, m, n, wc, 0, n);
     [waOff, wbOff, wcOff, wlda, wldb, wldc] = [0, 0, 0, aCols, bCols, n];
   }
   const ida = bufferId(p, wa.buffer as SharedArrayBuffer), idb = bufferId(p, wb.buffer as SharedArrayBuffer), idc = bufferId(p, wc.buffer as SharedArrayBuffer);
@@ -189,7 +191,7 @@ export function gemmThreaded(
 
   const workers = p.workers.length;
   p.job.set([
-    m, n, k, wlda, transA ? 1 : 0, wldb, transB ? 1 : 0, alpha, byCols ? 1 : 0, strips, step, f64 ? 1 : 0, !direct && cIsZero ? 1 : 0,
+    m, n, k, wlda, transA ? 1 : 0, wldb, transB ? 1 : 0, alpha, byCols ? 1 : 0, strips, step, f64 ? 1 : 0, zero ? 1 : 0,
     ida, idb, idc, elem(wa) + waOff, elem(wb) + wbOff, elem(wc) + wcOff, wldc,
   ]);
   Atomics.store(p.ctl, workers, 0);
@@ -198,7 +200,7 @@ export function gemmThreaded(
     Atomics.notify(p.ctl, w);
   }
   // The caller takes strips too, computing them in place on the original arrays.
-  gemmTakeStrips(p.ctl, workers, p.owner, 0, strips, step, byCols, false, m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch.pa, scratch.pb, scratch.acc);
+  gemmTakeStrips(p.ctl, workers, p.owner, 0, strips, step, byCols, zero, m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch.pa, scratch.pb, scratch.acc);
   let failed = false;
   for (let w = 0; w < workers; w++) {
     while (Atomics.load(p.ctl, w) === POSTED) Atomics.wait(p.ctl, w, POSTED);

@@ -100,6 +100,8 @@ describe('gemm against a plain triple loop', () => {
         setGemmThreads(threads);
         const c = sharedArray(m * ldc, false);
         c.set(c0);
+        // β = 0 must clear C, never read it: poison the window of C with NaN.
+        if (beta === 0) for (let i = 0; i < m; i++) c.fill(NaN, 3 + i * ldc, 3 + i * ldc + n);
         gemm({ m, n, k, a, b, c, aOffset: 2, bOffset: 1, cOffset: 3, lda, ldb, ldc, transA, transB, beta, alpha: 0.5 });
         return Array.from(c);
       };

@@ -38,6 +38,16 @@ export interface GemmArgs {
  */
 const scratch: GemmScratch = { pa: new Float64Array(PACK_A_SIZE), pb: new Float64Array(PACK_B_SIZE), acc: new Float64Array(16) };
 
+/** C[i, j] ← β·C[i, j] for the m×n window of C (β = 0 clears it, even NaN; β = 1 leaves it). */
+export function scaleRows(c: F, cOff: number, ldc: number, m: number, n: number, beta: number): void {
+  if (beta === 1) return;
+  for (let i = 0; i < m; i++) {
+    const row = cOff + i * ldc;
+    if (beta === 0) c.fill(0, row, row + n);
+    else for (let j = 0; j < n; j++) c[row + j] *= beta;
+  }
+}
+
 /** C ← α·op(A)·op(B) + β·C. Bitwise the same result whatever number of threads runs it. */
 export function gemm(g: GemmArgs): void {
   const { m, n, k, a, b, c } = g;
@@ -52,14 +62,11 @@ export function gemm(g: GemmArgs): void {
   const alpha = g.alpha ?? 1;
   const beta = g.beta ?? 0;
   if (m === 0 || n === 0) return;
+  // Large products go to the threads, which clear (β = 0) their own strips of C.
+  if (k > 0 && alpha !== 0 && gemmThreaded(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, beta, scratch)) return;
   // Scale or clear C first; the blocked loop then only accumulates.
-  for (let i = 0; i < m; i++) {
-    const row = cOff + i * ldc;
-    if (beta === 0) c.fill(0, row, row + n);
-    else if (beta !== 1) for (let j = 0; j < n; j++) c[row + j] *= beta;
-  }
+  scaleRows(c, cOff, ldc, m, n, beta);
   if (k === 0 || alpha === 0) return;
-  if (gemmThreaded(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, beta === 0, scratch)) return;
   gemmBlocked(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch.pa, scratch.pb, scratch.acc);
 }
 
