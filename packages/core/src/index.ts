@@ -30,6 +30,7 @@ export { definePlugin, type Plugin } from './plugin.js';
 export { defineCases, type LayerCase, type InputGen } from './cases.js';
 export { Registry, defaultRegistry } from './registry.js';
 export { Rng, type RngState } from './rng.js';
+export { AUTO_PADS, resolveWindowAxis, type AutoPad, type WindowAxisSpec, type ResolvedWindowAxis } from './window.js';
 export { initialize, fans, type InitSpec, type InitName } from './init.js';
 export { Model, type Node, type ParamRef, type ValueInfo, type NodeForwardEvent, type NodeBackwardEvent, type ModelHooks } from './graph/model.js';
 export { ForwardRun, Gradients, type ForwardOptions, type BackwardOptions } from './graph/executor.js';

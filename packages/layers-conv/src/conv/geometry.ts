@@ -4,9 +4,9 @@
  * the im2col geometry, and rejects impossible configurations with messages naming the attribute.
  */
 import type { ConvGeometry } from '@hubel/backend-cpu';
-import type { Shape } from '@hubel/core';
+import { resolveWindowAxis, type AutoPad, type Shape } from '@hubel/core';
 
-export type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
+export type { AutoPad };
 
 /** The window attributes both layers share (ONNX names, camelCase). */
 export interface WindowAttrs {
@@ -65,25 +65,18 @@ export function resolveWindow(a: WindowAttrs, x: Shape, channels: number): Resol
   const autoPad = a.autoPad ?? 'NOTSET';
   const begins: number[] = [], ends: number[] = [], outSizes: number[] = [];
   for (let i = 0; i < r; i++) {
-    const span = (a.kernelShape[i] - 1) * dilations[i] + 1;
-    let pb = a.pads?.[i] ?? 0, pe = a.pads?.[i + r] ?? 0;
-    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-      const out = Math.ceil(inSizes[i] / strides[i]);
-      const total = Math.max(0, (out - 1) * strides[i] + span - inSizes[i]);
-      pb = autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : Math.ceil(total / 2);
-      pe = total - pb;
-    } else if (autoPad === 'VALID') {
-      pb = pe = 0;
-    }
-    const padded = inSizes[i] + pb + pe;
-    if (span > padded) {
+    const { padBegin: pb, padEnd: pe, outSize, extent, fits } = resolveWindowAxis({
+      inSize: inSizes[i], kernel: a.kernelShape[i], stride: strides[i], dilation: dilations[i], padBegin: a.pads?.[i] ?? 0, padEnd: a.pads?.[i + r] ?? 0, autoPad,
+    });
+    if (!fits) {
+      const padded = inSizes[i] + pb + pe;
       throw new Error(
-        `attribute 'kernelShape': kernel ${a.kernelShape[i]}${dilations[i] > 1 ? ` (dilation ${dilations[i]}: spans ${span})` : ''} is larger than the padded input along ${names[i]}: ${inSizes[i]} + pads ${pb} + ${pe} = ${padded}`,
+        `attribute 'kernelShape': kernel ${a.kernelShape[i]}${dilations[i] > 1 ? ` (dilation ${dilations[i]}: spans ${extent})` : ''} is larger than the padded input along ${names[i]}: ${inSizes[i]} + pads ${pb} + ${pe} = ${padded}`,
       );
     }
     begins.push(pb);
     ends.push(pe);
-    outSizes.push(Math.floor((padded - span) / strides[i]) + 1);
+    outSizes.push(outSize);
   }
   const two = (v: readonly number[], fill: number) => (r === 1 ? [fill, v[0]] : [v[0], v[1]]);
   const [inH, inW] = two(inSizes, 1);

@@ -4,10 +4,9 @@
  * definitions run it without any backend; kernels hand the result to the backend's window block.
  */
 import type { WindowAxis } from '@hubel/backend-cpu';
-import { attr, fmtShape, type OnnxAttrValue, type Shape } from '@hubel/core';
+import { AUTO_PADS, attr, fmtShape, resolveWindowAxis, type AutoPad, type OnnxAttrValue, type Shape } from '@hubel/core';
 
-export const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
-export type AutoPad = (typeof AUTO_PADS)[number];
+export { AUTO_PADS, type AutoPad };
 
 /** Attribute specs every window layer declares (ONNX names in camelCase; any number of spatial axes). */
 export const windowAttrs = {
@@ -54,11 +53,8 @@ export function validateWindowAttrs(a: WindowAttrs): void {
  * computes ONNX output sizes and rejects windows that do not fit. Throws a plain Error naming the
  * attribute and the numbers (the graph adds the node and the input shapes).
  *
- * Output size (explicit pads, extent e = (k − 1)·d + 1): floor((in + pb + pe − e) / s) + 1, or with
- * ceilMode the ceiling, minus one when the last window would start at or past in + pb (entirely
- * in the end padding), as ONNX and PyTorch do. SAME_*: ceil(in / s) outputs and total padding
- * max(0, (out − 1)·s + e − in), the odd unit at the end (UPPER) or the beginning (LOWER); ceilMode
- * must be off (validateWindowAttrs). VALID: no padding, floor((in − e) / s) + 1.
+ * Output sizes and auto_pad come from core's resolveWindowAxis (ONNX's arithmetic, shared with
+ * Conv); ceilMode must be off with SAME_* (validateWindowAttrs).
  */
 export function windowAxes(a: WindowAttrs, x: Shape): WindowAxis[] {
   const r = a.kernelShape.length;
@@ -70,28 +66,16 @@ export function windowAxes(a: WindowAttrs, x: Shape): WindowAxis[] {
     const inSize = x[i + 2];
     const stride = a.strides?.[i] ?? 1;
     const dilation = a.dilations?.[i] ?? 1;
-    const extent = (k - 1) * dilation + 1;
     const axisName = `spatial axis ${i} (input dim ${i + 2})`;
-    let padBegin = a.pads?.[i] ?? 0;
-    let padEnd = a.pads?.[i + r] ?? 0;
-    let outSize: number;
-    if (a.autoPad === 'SAME_UPPER' || a.autoPad === 'SAME_LOWER') {
-      outSize = Math.ceil(inSize / stride);
-      const total = Math.max(0, (outSize - 1) * stride + extent - inSize);
-      const half = Math.floor(total / 2);
-      [padBegin, padEnd] = a.autoPad === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
-    } else {
-      if (a.autoPad === 'VALID') padBegin = padEnd = 0;
-      const span = inSize + padBegin + padEnd - extent;
-      if (span < 0) {
-        throw new Error(
-          `attribute 'kernelShape' ${fmtShape(a.kernelShape)}: window extent ${extent} along ${axisName} is larger than the padded input ` +
-            `${inSize} + ${padBegin} + ${padEnd} = ${inSize + padBegin + padEnd}`,
-        );
-      }
-      const ceil = a.ceilMode === true;
-      outSize = (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
-      if (ceil && (outSize - 1) * stride >= inSize + padBegin) outSize--;
+    const { padBegin, padEnd, outSize, extent, fits } = resolveWindowAxis({
+      inSize, kernel: k, stride, dilation, padBegin: a.pads?.[i] ?? 0, padEnd: a.pads?.[i + r] ?? 0, autoPad: a.autoPad, ceilMode: a.ceilMode,
+    });
+    // SAME_* always fits (it pads as much as the window needs).
+    if (!fits && a.autoPad !== 'SAME_UPPER' && a.autoPad !== 'SAME_LOWER') {
+      throw new Error(
+        `attribute 'kernelShape' ${fmtShape(a.kernelShape)}: window extent ${extent} along ${axisName} is larger than the padded input ` +
+          `${inSize} + ${padBegin} + ${padEnd} = ${inSize + padBegin + padEnd}`,
+      );
     }
     // Every window must see at least one input element: an all-padding window has no maximum
     // and no defined average without padding (ONNX Runtime also rejects pads >= kernel).
