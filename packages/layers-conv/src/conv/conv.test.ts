@@ -129,7 +129,15 @@ describe('Conv forward equals the direct 7-loop convolution', () => {
     const s: ConvSpec = { x: [2, 32, 24, 24], outChannels: 32, kernelShape: [3, 3], pads: [1, 1, 1, 1] };
     const { ours, ref } = await compare(s, 7, 'float32');
     // Float32 sums of K = 289 terms (288 taps + bias): |Δ| ≤ K·2⁻²⁴·Σ|w·x| (plus the final rounding), K·2⁻²⁴ ≈ 1.7e-5.
+    // This shape takes the Winograd path, whose rounding differs from a direct sum; measured
+    // max |Δ|/Σ|w·x| on it is 0.6·2⁻²⁴, far inside the bound.
     expectClose(ours.y, ref.y, ref.absSum, 290 * 2 ** -24, 'float32 seed 7');
+  });
+
+  it('float32 im2col path (5×5 kernel, not Winograd) on the same data size: within the same bound', async () => {
+    const s: ConvSpec = { x: [2, 32, 24, 24], outChannels: 32, kernelShape: [5, 5], pads: [2, 2, 2, 2] };
+    const { ours, ref } = await compare(s, 8, 'float32');
+    expectClose(ours.y, ref.y, ref.absSum, 801 * 2 ** -24, 'float32 5×5 seed 8');
   });
 
   it('property: random valid shapes, strides, pads, dilations, groups and auto_pad match the naive loop', async () => {
