@@ -16,7 +16,7 @@ import {
 import { gemm, type F } from './blocks/gemm.js';
 import { logSoftmaxAxis } from './blocks/softmax.js';
 import { col2im, im2col, type ConvGeometry } from './blocks/im2col.js';
-import { winogradConv3x3, winogradScratchSizes, type WinogradShape } from './blocks/winograd.js';
+import { winogradConv, winogradScratchSizes, type WinogradShape } from './blocks/winograd.js';
 import { padSource, type PadMode } from './blocks/pad.js';
 import { transpose } from './blocks/transpose.js';
 import { sumAxes } from './blocks/reduce.js';
@@ -269,31 +269,33 @@ export class CpuBlocks {
   }
 
   /**
-   * The 3×3, stride-1, undilated, ungrouped convolution of x ([N, C, H, W]) with w
-   * ([Cout, C, 3, 3]) + bias, by Winograd's F(2×2, 3×3) (blocks/winograd.ts): 16 GEMMs of
-   * [Cout, C]·[C, tiles] instead of one of [Cout, 9C]·[9C, N·outH·outW], 2.25× fewer
-   * multiplications. Geometry g gives the padding and output size (channels = C). With
-   * `adjoint`, w is [C', Cout', 3, 3] of a forward convolution and the result is that
-   * convolution's input gradient for x = its output gradient (pads: 2 − the forward's).
+   * The r×r (r = 3 or 5), stride-1, undilated, ungrouped convolution of x ([N, C, H, W]) with
+   * w ([Cout, C, r, r]) + bias, by Winograd's F(2×2, r×r) (blocks/winograd.ts): (r + 1)² GEMMs
+   * of [Cout, C]·[C, tiles] instead of one of [Cout, r²C]·[r²C, N·outH·outW] (3×3: 2.25×,
+   * 5×5: 2.8× fewer multiplications). Geometry g gives the padding and output size
+   * (channels = C). With `adjoint`, w is [C', Cout', r, r] of a forward convolution and the
+   * result is that convolution's input gradient for x = its output gradient (pads: r − 1 − the
+   * forward's).
    */
-  winogradConv3x3(x: Tensor, w: Tensor, g: ConvGeometry, o: { bias?: Tensor; adjoint?: boolean } = {}): Tensor {
+  winogradConv(x: Tensor, w: Tensor, g: ConvGeometry, o: { bias?: Tensor; adjoint?: boolean } = {}): Tensor {
     const adjoint = o.adjoint ?? false;
     const [n, c] = x.shape;
+    const r = w.shape[2];
     const outChannels = adjoint ? w.shape[1] : w.shape[0];
     const wIn = adjoint ? w.shape[0] : w.shape[1];
-    if (x.shape.length !== 4 || w.shape.length !== 4 || w.shape[2] !== 3 || w.shape[3] !== 3 || wIn !== c || c !== g.channels) {
-      throw new HubelError('shape', `winogradConv3x3: input ${fmtShape(x.shape)} and weight ${fmtShape(w.shape)}${adjoint ? ' (adjoint)' : ''} are not a 3×3 convolution over ${g.channels} channels`);
+    if (x.shape.length !== 4 || w.shape.length !== 4 || (r !== 3 && r !== 5) || w.shape[3] !== r || wIn !== c || c !== g.channels) {
+      throw new HubelError('shape', `winogradConv: input ${fmtShape(x.shape)} and weight ${fmtShape(w.shape)}${adjoint ? ' (adjoint)' : ''} are not a 3×3 or 5×5 convolution over ${g.channels} channels`);
     }
-    if (g.kernelH !== 3 || g.kernelW !== 3 || g.strideH !== 1 || g.strideW !== 1 || g.dilationH !== 1 || g.dilationW !== 1 || g.inH !== x.shape[2] || g.inW !== x.shape[3]) {
-      throw new HubelError('attribute', `winogradConv3x3: needs a 3×3 kernel, stride 1 and dilation 1 over the input's ${x.shape[2]}×${x.shape[3]}`);
+    if (g.kernelH !== r || g.kernelW !== r || g.strideH !== 1 || g.strideW !== 1 || g.dilationH !== 1 || g.dilationW !== 1 || g.inH !== x.shape[2] || g.inW !== x.shape[3]) {
+      throw new HubelError('attribute', `winogradConv: needs a ${r}×${r} kernel, stride 1 and dilation 1 over the input's ${x.shape[2]}×${x.shape[3]}`);
     }
-    const s: WinogradShape = { images: n, channels: c, outChannels, inH: g.inH, inW: g.inW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW };
+    const s: WinogradShape = { kernel: r, images: n, channels: c, outChannels, inH: g.inH, inW: g.inW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW };
     const sizes = winogradScratchSizes(s);
     const y = this.be.alloc([n, outChannels, g.outH, g.outW]);
     const u = this.be.alloc([sizes.u]), v = this.be.alloc([sizes.v]), mm = this.be.alloc([sizes.m]);
     const bias = o.bias ? this.be.data(o.bias) : undefined;
-    if (bias && bias.length !== outChannels) throw new HubelError('shape', `winogradConv3x3: bias has ${bias.length} values, ${outChannels} expected`);
-    winogradConv3x3(this.be.data(x), this.be.data(w), bias, s, adjoint, this.be.data(y), this.be.data(u), this.be.data(v), this.be.data(mm));
+    if (bias && bias.length !== outChannels) throw new HubelError('shape', `winogradConv: bias has ${bias.length} values, ${outChannels} expected`);
+    winogradConv(this.be.data(x), this.be.data(w), bias, s, adjoint, this.be.data(y), this.be.data(u), this.be.data(v), this.be.data(mm));
     u.dispose();
     v.dispose();
     mm.dispose();

@@ -1,18 +1,27 @@
 /**
- * Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray 2015) for 3×3, stride-1 convolutions:
- * each 2×2 block of outputs comes from a 4×4 input tile d and the 3×3 filter g as
+ * Winograd's minimal filtering F(2×2, r×r) (Lavin & Gray 2015) for r×r stride-1 convolutions,
+ * r = 3 or 5: each 2×2 block of outputs comes from an α×α input tile d (α = r + 1) and the
+ * filter g as
  *   Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A,
- * 16 multiplications instead of 36. Summed over input channels, the elementwise products
- * become 16 independent GEMMs M_ξ = U_ξ · V_ξ (U_ξ: [Cout, C] filter transforms, V_ξ: [C, T]
- * tile transforms, T tiles), which run on the shared GEMM; only the transforms are new loops.
+ * α² multiplications instead of 4r² (3×3: 16 vs 36; 5×5: 36 vs 100). Summed over input
+ * channels, the elementwise products become α² independent GEMMs M_ξ = U_ξ · V_ξ (U_ξ:
+ * [Cout, C] filter transforms, V_ξ: [C, T] tile transforms, T tiles) on the shared GEMM; only
+ * the transforms are new loops. Element ξ = α·i + j of an α×α transform.
  *
- * Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],
- * Aᵀ = [1 1 1 0; 0 1 −1 −1]. Element ξ = 4·r + s of a 4×4 transform.
+ * The matrices are Toom–Cook's at the points 0, ±1 (3×3) and 0, ±1, ±2 (5×5) and ∞, with the
+ * fractions moved into G so the data transforms use small integers:
+ *   3×3: Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],
+ *        Aᵀ = [1 1 1 0; 0 1 −1 −1];
+ *   5×5: Bᵀ = [4 0 −5 0 1 0; 0 4 4 −1 −1 0; 0 −4 4 1 −1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0;
+ *        0 4 0 −5 0 1], G rows ¼[1 0 0 0 0], ⅙[1 1 1 1 1], ⅙[1 −1 1 −1 1],
+ *        1⁄24[1 2 4 8 16], 1⁄24[1 −2 4 −8 16], [0 0 0 0 1], Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1].
  */
 import { gemm, type F } from './gemm.js';
 
-/** Where the tiles of one 3×3 stride-1 convolution lie: input [N, C, inH, inW], output [N, Cout, outH, outW]. */
+/** Where the tiles of one r×r stride-1 convolution lie: input [N, C, inH, inW], output [N, Cout, outH, outW]. */
 export interface WinogradShape {
+  /** Filter size r: 3 or 5. */
+  readonly kernel: number;
   readonly images: number;
   readonly channels: number;
   readonly outChannels: number;
@@ -25,151 +34,187 @@ export interface WinogradShape {
   readonly outW: number;
 }
 
+function checkKernel(r: number): number {
+  if (r !== 3 && r !== 5) throw new RangeError(`winograd: only 3×3 and 5×5 filters are supported, found ${r}×${r}`);
+  return r + 1;
+}
+
 /** Tiles per image along H and W (2×2 outputs each; the last ones may stick out). */
 export function winogradTiles(s: WinogradShape): { tilesH: number; tilesW: number; tiles: number } {
   const tilesH = Math.ceil(s.outH / 2), tilesW = Math.ceil(s.outW / 2);
   return { tilesH, tilesW, tiles: s.images * tilesH * tilesW };
 }
 
+/** dst[k·dstStep] = (G·src)[k] for the r values src[k·srcStep] of one filter row or column: G of F(2, 3). */
+function filterRows3(src: Float64Array, srcOff: number, srcStep: number, dst: Float64Array, dstOff: number, dstStep: number): void {
+  const g0 = src[srcOff], g1 = src[srcOff + srcStep], g2 = src[srcOff + 2 * srcStep];
+  dst[dstOff] = g0;
+  dst[dstOff + dstStep] = 0.5 * (g0 + g1 + g2);
+  dst[dstOff + 2 * dstStep] = 0.5 * (g0 - g1 + g2);
+  dst[dstOff + 3 * dstStep] = g2;
+}
+
+/** The same with G of F(2, 5). */
+function filterRows5(src: Float64Array, srcOff: number, srcStep: number, dst: Float64Array, dstOff: number, dstStep: number): void {
+  const g0 = src[srcOff], g1 = src[srcOff + srcStep], g2 = src[srcOff + 2 * srcStep], g3 = src[srcOff + 3 * srcStep], g4 = src[srcOff + 4 * srcStep];
+  dst[dstOff] = g0 / 4;
+  dst[dstOff + dstStep] = (g0 + g1 + g2 + g3 + g4) / 6;
+  dst[dstOff + 2 * dstStep] = (g0 - g1 + g2 - g3 + g4) / 6;
+  dst[dstOff + 3 * dstStep] = (g0 + 2 * g1 + 4 * g2 + 8 * g3 + 16 * g4) / 24;
+  dst[dstOff + 4 * dstStep] = (g0 - 2 * g1 + 4 * g2 - 8 * g3 + 16 * g4) / 24;
+  dst[dstOff + 5 * dstStep] = g4;
+}
+
 /**
- * U[ξ, o, c] = (G g Gᵀ)[ξ] for the filter g = w[o, c] ([Cout, C, 3, 3] at wOff). With `adjoint`,
- * w is read as the transposed, 180°-rotated filter of a [C, Cout, 3, 3] weight (the filter of
- * the convolution's input gradient): g[i, j] = w[c', o', 2 − i, 2 − j] with o' = c, c' = o.
+ * U[ξ, o, c] = (G g Gᵀ)[ξ] for the r×r filter g = w[o, c] ([Cout, C, r, r]). With `adjoint`, w
+ * is read as the transposed, 180°-rotated filter of a [C, Cout, r, r] weight (the filter of the
+ * convolution's input gradient): g[i, j] = w[c', o', r − 1 − i, r − 1 − j], o' = c, c' = o.
  */
-export function winogradFilters(w: F, cOut: number, cIn: number, adjoint: boolean, u: F): void {
-  const stride = cOut * cIn; // between the 16 matrices U_ξ
+export function winogradFilters(r: number, w: F, cOut: number, cIn: number, adjoint: boolean, u: F): void {
+  const alpha = checkKernel(r);
+  const rows = r === 3 ? filterRows3 : filterRows5;
+  const rr = r * r, aa = alpha * alpha, stride = cOut * cIn; // between the α² matrices U_ξ
+  const filter = new Float64Array(rr), t = new Float64Array(alpha * r), out = new Float64Array(aa);
   for (let o = 0; o < cOut; o++)
     for (let c = 0; c < cIn; c++) {
-      // The 3×3 filter g (row-major), read directly or transposed and rotated.
-      let g0, g1, g2, g3, g4, g5, g6, g7, g8;
-      if (!adjoint) {
-        const at = (o * cIn + c) * 9;
-        [g0, g1, g2, g3, g4, g5, g6, g7, g8] = [w[at], w[at + 1], w[at + 2], w[at + 3], w[at + 4], w[at + 5], w[at + 6], w[at + 7], w[at + 8]];
-      } else {
-        const at = (c * cOut + o) * 9;
-        [g0, g1, g2, g3, g4, g5, g6, g7, g8] = [w[at + 8], w[at + 7], w[at + 6], w[at + 5], w[at + 4], w[at + 3], w[at + 2], w[at + 1], w[at]];
-      }
-      // Gg (4×3): rows g_row0, ½(r0 + r1 + r2), ½(r0 − r1 + r2), r2; then each row times Gᵀ.
-      const rows = [
-        g0, g1, g2,
-        0.5 * (g0 + g3 + g6), 0.5 * (g1 + g4 + g7), 0.5 * (g2 + g5 + g8),
-        0.5 * (g0 - g3 + g6), 0.5 * (g1 - g4 + g7), 0.5 * (g2 - g5 + g8),
-        g6, g7, g8,
-      ];
-      let at = o * cIn + c;
-      for (let r = 0; r < 4; r++, at += 4 * stride) {
-        const a0 = rows[3 * r], a1 = rows[3 * r + 1], a2 = rows[3 * r + 2];
-        u[at] = a0;
-        u[at + stride] = 0.5 * (a0 + a1 + a2);
-        u[at + 2 * stride] = 0.5 * (a0 - a1 + a2);
-        u[at + 3 * stride] = a2;
-      }
+      const base = adjoint ? (c * cOut + o) * rr : (o * cIn + c) * rr;
+      if (adjoint) for (let k = 0; k < rr; k++) filter[k] = w[base + rr - 1 - k];
+      else for (let k = 0; k < rr; k++) filter[k] = w[base + k];
+      for (let j = 0; j < r; j++) rows(filter, j, r, t, j, r); // t = G g (α×r), column by column
+      for (let i = 0; i < alpha; i++) rows(t, i * r, 1, out, i * alpha, 1); // U = t Gᵀ, row by row
+      for (let e = 0, at = o * cIn + c; e < aa; e++, at += stride) u[at] = out[e];
     }
 }
 
-/** V[ξ, c, t] = (Bᵀ d B)[ξ] for the 4×4 input tile d of tile t and channel c (zero outside the image). */
+/** In place: each of the α rows (or columns) of the α×α tile d, at step `step`, times Bᵀ (4×4). */
+function inputRows4(d: Float64Array, step: number, lane: number): void {
+  for (let q = 0; q < 4; q++) {
+    const i = q * lane;
+    const d0 = d[i], d1 = d[i + step], d2 = d[i + 2 * step], d3 = d[i + 3 * step];
+    d[i] = d0 - d2;
+    d[i + step] = d1 + d2;
+    d[i + 2 * step] = d2 - d1;
+    d[i + 3 * step] = d1 - d3;
+  }
+}
+
+/** In place: each of the 6 rows (or columns) of the 6×6 tile d, at step `step`, times Bᵀ (6×6). */
+function inputRows6(d: Float64Array, step: number, lane: number): void {
+  for (let q = 0; q < 6; q++) {
+    const i = q * lane;
+    const d0 = d[i], d1 = d[i + step], d2 = d[i + 2 * step], d3 = d[i + 3 * step], d4 = d[i + 4 * step], d5 = d[i + 5 * step];
+    d[i] = 4 * d0 - 5 * d2 + d4;
+    d[i + step] = 4 * (d1 + d2) - d3 - d4;
+    d[i + 2 * step] = 4 * (d2 - d1) + d3 - d4;
+    d[i + 3 * step] = 2 * (d3 - d1) + d4 - d2;
+    d[i + 4 * step] = 2 * (d1 - d3) + d4 - d2;
+    d[i + 5 * step] = 4 * d1 - 5 * d3 + d5;
+  }
+}
+
+/** V[ξ, c, t] = (Bᵀ d B)[ξ] for the α×α input tile d of tile t and channel c (zero outside the image). */
 export function winogradInputs(x: F, s: WinogradShape, v: F): void {
+  const alpha = checkKernel(s.kernel), aa = alpha * alpha;
+  const rows = alpha === 4 ? inputRows4 : inputRows6;
   const { images, channels, inH, inW, padTop, padLeft } = s;
   const { tilesH, tilesW, tiles } = winogradTiles(s);
-  const stride = channels * tiles; // between the 16 matrices V_ξ
-  const d = new Float64Array(16);
+  const stride = channels * tiles; // between the α² matrices V_ξ
+  const d = new Float64Array(aa);
   for (let n = 0; n < images; n++)
     for (let c = 0; c < channels; c++) {
       const plane = (n * channels + c) * inH * inW;
       for (let ty = 0; ty < tilesH; ty++)
         for (let tx = 0; tx < tilesW; tx++) {
           const h0 = 2 * ty - padTop, w0 = 2 * tx - padLeft;
-          const inside = h0 >= 0 && h0 + 4 <= inH && w0 >= 0 && w0 + 4 <= inW;
-          for (let r = 0; r < 4; r++) {
-            const h = h0 + r, row = plane + h * inW + w0;
-            for (let q = 0; q < 4; q++) d[4 * r + q] = inside || (h >= 0 && h < inH && w0 + q >= 0 && w0 + q < inW) ? x[row + q] : 0;
+          if (h0 >= 0 && h0 + alpha <= inH && w0 >= 0 && w0 + alpha <= inW) {
+            for (let i = 0, row = plane + h0 * inW + w0; i < alpha; i++, row += inW) for (let q = 0; q < alpha; q++) d[i * alpha + q] = x[row + q];
+          } else {
+            for (let i = 0; i < alpha; i++) {
+              const h = h0 + i, row = plane + h * inW + w0;
+              for (let q = 0; q < alpha; q++) d[i * alpha + q] = h >= 0 && h < inH && w0 + q >= 0 && w0 + q < inW ? x[row + q] : 0;
+            }
           }
-          // Bᵀd: rows d0 − d2, d1 + d2, d2 − d1, d1 − d3 (per column q), then the same across columns.
+          rows(d, alpha, 1); // Bᵀ d: combine rows, column by column
+          rows(d, 1, alpha); // (Bᵀ d) B: combine columns, row by row
           let at = c * tiles + (n * tilesH + ty) * tilesW + tx;
-          for (let q = 0; q < 4; q++) {
-            const e0 = d[q] - d[8 + q], e1 = d[4 + q] + d[8 + q], e2 = d[8 + q] - d[4 + q], e3 = d[4 + q] - d[12 + q];
-            d[q] = e0;
-            d[4 + q] = e1;
-            d[8 + q] = e2;
-            d[12 + q] = e3;
-          }
-          for (let r = 0; r < 4; r++, at += 4 * stride) {
-            const b0 = d[4 * r], b1 = d[4 * r + 1], b2 = d[4 * r + 2], b3 = d[4 * r + 3];
-            v[at] = b0 - b2;
-            v[at + stride] = b1 + b2;
-            v[at + 2 * stride] = b2 - b1;
-            v[at + 3 * stride] = b1 - b3;
-          }
+          for (let e = 0; e < aa; e++, at += stride) v[at] = d[e];
         }
     }
 }
 
-/** y[n, o, 2ty + i, 2tx + j] = (Aᵀ m A)[i, j] (+ bias[o]) for m = M[·, o, t], clipped to outH × outW. */
+/**
+ * y[n, o, 2ty + i, 2tx + j] = (Aᵀ m A)[i, j] (+ bias[o]) for the α×α m = M[·, o, t], clipped to
+ * outH × outW. Aᵀ m A is computed as (Aᵀ m) then times A, both with Aᵀ's rows written out.
+ */
 export function winogradOutputs(m: F, s: WinogradShape, bias: F | undefined, y: F): void {
+  const alpha = checkKernel(s.kernel);
   const { images, outChannels, outH, outW } = s;
   const { tilesH, tilesW, tiles } = winogradTiles(s);
   const stride = outChannels * tiles;
+  const p = new Float64Array(2 * alpha); // Aᵀ m (2×α)
   for (let o = 0; o < outChannels; o++) {
     const b = bias ? bias[o] : 0;
     for (let n = 0; n < images; n++) {
       const plane = (n * outChannels + o) * outH * outW;
       for (let ty = 0; ty < tilesH; ty++)
         for (let tx = 0; tx < tilesW; tx++) {
-          const t = (n * tilesH + ty) * tilesW + tx;
-          let at = o * tiles + t;
-          // Aᵀ m: row 0 = m0 + m1 + m2, row 1 = m1 − m2 − m3 (rows of the 4×4 m).
-          let p00 = 0, p01 = 0, p10 = 0, p11 = 0;
-          for (let r = 0; r < 4; r++, at += 4 * stride) {
-            const m0 = m[at], m1 = m[at + stride], m2 = m[at + 2 * stride], m3 = m[at + 3 * stride];
-            // (m A) for this row: [m0 + m1 + m2, m1 − m2 − m3]
-            const c0 = m0 + m1 + m2, c1 = m1 - m2 - m3;
-            if (r === 0) {
-              p00 += c0;
-              p01 += c1;
-            } else if (r === 3) {
-              p10 -= c0;
-              p11 -= c1;
-            } else if (r === 1) {
-              p00 += c0;
-              p01 += c1;
-              p10 += c0;
-              p11 += c1;
-            } else {
-              p00 += c0;
-              p01 += c1;
-              p10 -= c0;
-              p11 -= c1;
+          const at = o * tiles + (n * tilesH + ty) * tilesW + tx;
+          let y00, y01, y10, y11;
+          if (alpha === 4) {
+            // Aᵀ = [1 1 1 0; 0 1 −1 −1]
+            for (let q = 0; q < 4; q++) {
+              const m0 = m[at + q * stride], m1 = m[at + (4 + q) * stride], m2 = m[at + (8 + q) * stride], m3 = m[at + (12 + q) * stride];
+              p[q] = m0 + m1 + m2;
+              p[4 + q] = m1 - m2 - m3;
             }
+            y00 = p[0] + p[1] + p[2];
+            y01 = p[1] - p[2] - p[3];
+            y10 = p[4] + p[5] + p[6];
+            y11 = p[5] - p[6] - p[7];
+          } else {
+            // Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1]
+            for (let q = 0; q < 6; q++) {
+              const m0 = m[at + q * stride], m1 = m[at + (6 + q) * stride], m2 = m[at + (12 + q) * stride];
+              const m3 = m[at + (18 + q) * stride], m4 = m[at + (24 + q) * stride], m5 = m[at + (30 + q) * stride];
+              p[q] = m0 + m1 + m2 + m3 + m4;
+              p[6 + q] = m1 - m2 + 2 * (m3 - m4) + m5;
+            }
+            y00 = p[0] + p[1] + p[2] + p[3] + p[4];
+            y01 = p[1] - p[2] + 2 * (p[3] - p[4]) + p[5];
+            y10 = p[6] + p[7] + p[8] + p[9] + p[10];
+            y11 = p[7] - p[8] + 2 * (p[9] - p[10]) + p[11];
           }
           const h = 2 * ty, w = 2 * tx, base = plane + h * outW + w;
-          y[base] = p00 + b;
-          if (w + 1 < outW) y[base + 1] = p01 + b;
+          y[base] = y00 + b;
+          if (w + 1 < outW) y[base + 1] = y01 + b;
           if (h + 1 < outH) {
-            y[base + outW] = p10 + b;
-            if (w + 1 < outW) y[base + outW + 1] = p11 + b;
+            y[base + outW] = y10 + b;
+            if (w + 1 < outW) y[base + outW + 1] = y11 + b;
           }
         }
     }
   }
 }
 
-/** Scratch the three steps need: U 16·Cout·C, V 16·C·T, M 16·Cout·T scalars. */
+/** Scratch the three steps need: U α²·Cout·C, V α²·C·T, M α²·Cout·T scalars. */
 export function winogradScratchSizes(s: WinogradShape): { u: number; v: number; m: number } {
+  const aa = checkKernel(s.kernel) ** 2;
   const { tiles } = winogradTiles(s);
-  return { u: 16 * s.outChannels * s.channels, v: 16 * s.channels * tiles, m: 16 * s.outChannels * tiles };
+  return { u: aa * s.outChannels * s.channels, v: aa * s.channels * tiles, m: aa * s.outChannels * tiles };
 }
 
 /**
- * y = the 3×3 stride-1 convolution of x with w (+ bias) by F(2×2, 3×3), on caller-supplied
- * scratch u, v, mm (winogradScratchSizes). With `adjoint`, w is [C, Cout, 3, 3] and the filter is
- * its transposed 180° rotation: that computes a convolution's input gradient from its output
- * gradient (x = dy, y = dx, padTop/padLeft = 2 − the forward's).
+ * y = the r×r stride-1 convolution of x with w (+ bias) by F(2×2, r×r), on caller-supplied
+ * scratch u, v, mm (winogradScratchSizes). With `adjoint`, w is [C, Cout, r, r] and the filter
+ * is its transposed 180° rotation: that computes a convolution's input gradient from its output
+ * gradient (x = dy, y = dx, padTop/padLeft = r − 1 − the forward's).
  */
-export function winogradConv3x3(x: F, w: F, bias: F | undefined, s: WinogradShape, adjoint: boolean, y: F, u: F, v: F, mm: F): void {
+export function winogradConv(x: F, w: F, bias: F | undefined, s: WinogradShape, adjoint: boolean, y: F, u: F, v: F, mm: F): void {
+  const aa = checkKernel(s.kernel) ** 2;
   const { tiles } = winogradTiles(s);
-  winogradFilters(w, s.outChannels, s.channels, adjoint, u);
+  winogradFilters(s.kernel, w, s.outChannels, s.channels, adjoint, u);
   winogradInputs(x, s, v);
-  for (let xi = 0; xi < 16; xi++) {
+  for (let xi = 0; xi < aa; xi++) {
     gemm({
       m: s.outChannels, n: tiles, k: s.channels, a: u, b: v, c: mm,
       aOffset: xi * s.outChannels * s.channels, bOffset: xi * s.channels * tiles, cOffset: xi * s.outChannels * tiles,

@@ -134,6 +134,19 @@ describe('Conv forward equals the direct 7-loop convolution', () => {
     expectClose(ours.y, ref.y, ref.absSum, 290 * 2 ** -24, 'float32 seed 7');
   });
 
+  it('float32 5×5 (Winograd F(2×2, 5×5)) on the same data: within the direct-sum bound for K = 801', async () => {
+    const s: ConvSpec = { x: [2, 32, 24, 24], outChannels: 32, kernelShape: [5, 5], pads: [2, 2, 2, 2] };
+    const { ours, ref } = await compare(s, 8, 'float32');
+    // Measured max |Δ|/Σ|w·x| on this shape: 7.0·2⁻²⁴ (the 5×5 transforms have coefficients up to 5).
+    expectClose(ours.y, ref.y, ref.absSum, 801 * 2 ** -24, 'float32 5×5 seed 8');
+  });
+
+  it('float32 im2col path (5×5, stride 2: not Winograd), threaded GEMM: within the direct-sum bound', async () => {
+    const s: ConvSpec = { x: [4, 32, 24, 24], outChannels: 48, kernelShape: [5, 5], strides: [2, 2], pads: [2, 2, 2, 2] };
+    const { ours, ref } = await compare(s, 9, 'float32');
+    expectClose(ours.y, ref.y, ref.absSum, 801 * 2 ** -24, 'float32 5×5 stride 2 seed 9');
+  });
+
   it('float32 im2col path (5×5 kernel, not Winograd) on the same data size: within the same bound', async () => {
     const s: ConvSpec = { x: [2, 32, 24, 24], outChannels: 32, kernelShape: [5, 5], pads: [2, 2, 2, 2] };
     const { ours, ref } = await compare(s, 8, 'float32');
