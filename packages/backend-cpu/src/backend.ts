@@ -115,6 +115,11 @@ export class CpuBackend implements Backend {
     return (this.data(t) as TypedArray).slice();
   }
 
+  /** The tensor's own typed array (no copy): for read-only scans such as NanGuard's. */
+  peekSync(t: Tensor): ArrayLike<number> {
+    return this.data(t);
+  }
+
   release(_t: Tensor, storage: unknown): void {
     const arr = storage as TypedArray;
     const dt = arr instanceof Float32Array ? 'float32' : arr instanceof Float64Array ? 'float64' : 'int32';

@@ -71,6 +71,12 @@ export interface Backend {
   zeros(shape: Shape, dtype?: DType): Tensor;
   read(t: Tensor): Promise<TypedArray>;
   readSync?(t: Tensor): TypedArray;
+  /**
+   * Optional: the tensor's values without a copy, for read-only scans on the calling thread
+   * (valid until the tensor is written or disposed; never write through it). Backends whose
+   * memory is not directly addressable leave it out.
+   */
+  peekSync?(t: Tensor): ArrayLike<number>;
   /** Called by `Tensor.dispose()`; backends pool or free the storage. */
   release(t: Tensor, storage: unknown): void;
   /** Waits until all queued work is done. */

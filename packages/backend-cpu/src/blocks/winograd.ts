@@ -112,6 +112,23 @@ function inputRows6(d: Float64Array, step: number, lane: number): void {
   }
 }
 
+/** Bᵀ d B of a 4×4 tile, written to v[at + ξ·stride]: inputRows4 twice, unrolled into locals (the hot case). */
+function tile4(d: Float64Array, v: F, at: number, stride: number): void {
+  // Bᵀ d, column by column (rows d0 − d2, d1 + d2, d2 − d1, d1 − d3).
+  const a0 = d[0] - d[8], a1 = d[1] - d[9], a2 = d[2] - d[10], a3 = d[3] - d[11];
+  const b0 = d[4] + d[8], b1 = d[5] + d[9], b2 = d[6] + d[10], b3 = d[7] + d[11];
+  const c0 = d[8] - d[4], c1 = d[9] - d[5], c2 = d[10] - d[6], c3 = d[11] - d[7];
+  const e0 = d[4] - d[12], e1 = d[5] - d[13], e2 = d[6] - d[14], e3 = d[7] - d[15];
+  // … then B, row by row, the same combination across columns.
+  v[at] = a0 - a2; v[at + stride] = a1 + a2; v[at + 2 * stride] = a2 - a1; v[at + 3 * stride] = a1 - a3;
+  at += 4 * stride;
+  v[at] = b0 - b2; v[at + stride] = b1 + b2; v[at + 2 * stride] = b2 - b1; v[at + 3 * stride] = b1 - b3;
+  at += 4 * stride;
+  v[at] = c0 - c2; v[at + stride] = c1 + c2; v[at + 2 * stride] = c2 - c1; v[at + 3 * stride] = c1 - c3;
+  at += 4 * stride;
+  v[at] = e0 - e2; v[at + stride] = e1 + e2; v[at + 2 * stride] = e2 - e1; v[at + 3 * stride] = e1 - e3;
+}
+
 /** V[ξ, c, t] = (Bᵀ d B)[ξ] for the α×α input tile d of tile t and channel c (zero outside the image). */
 export function winogradInputs(x: F, s: WinogradShape, v: F): void {
   const alpha = checkKernel(s.kernel), aa = alpha * alpha;
@@ -134,9 +151,13 @@ export function winogradInputs(x: F, s: WinogradShape, v: F): void {
               for (let q = 0; q < alpha; q++) d[i * alpha + q] = h >= 0 && h < inH && w0 + q >= 0 && w0 + q < inW ? x[row + q] : 0;
             }
           }
+          let at = c * tiles + (n * tilesH + ty) * tilesW + tx;
+          if (alpha === 4) {
+            tile4(d, v, at, stride);
+            continue;
+          }
           rows(d, alpha, 1); // Bᵀ d: combine rows, column by column
           rows(d, 1, alpha); // (Bᵀ d) B: combine columns, row by row
-          let at = c * tiles + (n * tilesH + ty) * tilesW + tx;
           for (let e = 0; e < aa; e++, at += stride) v[at] = d[e];
         }
     }
