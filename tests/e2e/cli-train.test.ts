@@ -96,3 +96,28 @@ describe('hubel train → eval → resume (fashion convnet, bundled sample)', ()
     for (const [name, hex] of oneEpoch!) expect(resumedWeights.get(name) === hex, name).toBe(true);
   });
 });
+
+describe('hubel train --hidden/--dropout (size options of zoo models)', () => {
+  it('builds the fashion convnet with 48 hidden units and dropout 0.2, and rejects options a model does not have', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hubel-cli-knobs-'));
+    const r = await hubel(['train', '--epochs', '1', '--hidden', '48', '--dropout', '0.2', '--out', out, ...common]);
+    expect(r.code, r.stderr).toBe(0);
+    // Parameters: conv1 288 + bn1 64 + conv2 18,432 + bn2 128 + fc1 (3136 + 1)·48 + scores (48 + 1)·10.
+    expect(r.stderr).toMatch(new RegExp(`model: fashion, ${(288 + 64 + 18432 + 128 + 3137 * 48 + 490).toLocaleString('en-US')} parameters`));
+    const g = decodeModel(new Uint8Array(readFileSync(join(out, 'model.onnx'))), 'model.onnx').graph;
+    const init = new Map(g.initializers.map((t) => [t.name, t]));
+    expect(init.get('fc1.W')?.dims.map(Number)).toEqual([48, 3136]);
+    const ratio = init.get('dropout.ratio')!;
+    expect(new Float32Array(new Uint8Array(ratio.rawData!).slice().buffer)[0]).toBeCloseTo(0.2, 7);
+
+    const lenet = await hubel(['train', '--model', 'lenet', '--hidden', '10', '--out', out]);
+    expect(lenet.code).toBe(1);
+    expect(lenet.stderr).toMatch(/model 'lenet' has no --hidden option \(its options: none\)/);
+    const alex = await hubel(['train', '--model', 'alexnet', '--hidden', '10', '--out', out]);
+    expect(alex.stderr).toMatch(/model 'alexnet' has no --hidden option \(its options: --dropout\)/);
+    expect((await hubel(['train', '--dropout', '1', '--out', out])).stderr).toMatch(/--dropout must be a ratio in \[0, 1\), found 1/);
+    expect((await hubel(['train', '--hidden', '0', '--out', out])).stderr).toMatch(/--hidden must be a positive integer, found 0/);
+    const file = await hubel(['train', '--model', join(out, 'model.onnx'), '--dropout', '0.1', '--out', out]);
+    expect(file.stderr).toMatch(/--dropout applies to zoo models only; .*model\.onnx is a model file whose sizes are fixed/);
+  });
+});

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { HubelError, fmtShape, type Backend, type Model, type Registry } from '@hubel/core';
-import { zooEntry } from '@hubel/models';
+import { zooEntry, type ZooKnob } from '@hubel/models';
 import { readModelFile } from './persist.js';
 
 export interface ModelSourceOptions {
@@ -10,6 +10,8 @@ export interface ModelSourceOptions {
   readonly inputShape: readonly number[];
   readonly classes: number;
   readonly seed: number;
+  /** Size options for a zoo model (`--hidden`, `--dropout`); only models that have them take them. */
+  readonly knobs?: Partial<Record<ZooKnob, number>>;
 }
 
 /** True when `--model` names a file rather than a zoo entry. */
@@ -23,6 +25,7 @@ export function isModelFile(spec: string): boolean {
  * take which images.
  */
 export async function resolveModel(spec: string, o: ModelSourceOptions): Promise<Model> {
+  checkKnobs(spec, o.knobs ?? {});
   if (isModelFile(spec)) {
     const model = await readModelFile(spec, o.registry, o.backend);
     checkModelInput(model, o.inputShape, spec);
@@ -36,13 +39,30 @@ export async function resolveModel(spec: string, o: ModelSourceOptions): Promise
   const entry = zooEntry(spec);
   const [c, h, w] = o.inputShape;
   try {
-    return entry.build({ registry: o.registry, inputShape: [c, h, w], classes: o.classes }).build({ backend: o.backend, seed: o.seed });
+    return entry.build({ registry: o.registry, inputShape: [c, h, w], classes: o.classes, ...(o.knobs as object) }).build({ backend: o.backend, seed: o.seed });
   } catch (e) {
     if (e instanceof HubelError && e.code === 'shape') {
       throw new HubelError('shape', `model '${spec}' cannot take ${c}×${h}×${w} images (it is designed for ${entry.defaultInput.join('×')}): ${e.message}`, { cause: e });
     }
     throw e;
   }
+}
+
+/**
+ * Throws when a size option is given for a model that has no such option (an .onnx file has
+ * none: its sizes are in the file) or has a value out of range.
+ */
+export function checkKnobs(spec: string, knobs: Partial<Record<ZooKnob, number>>): void {
+  const given = (Object.keys(knobs) as ZooKnob[]).filter((k) => knobs[k] !== undefined);
+  if (!given.length) return;
+  if (isModelFile(spec)) throw new HubelError('attribute', `--${given[0]} applies to zoo models only; ${spec} is a model file whose sizes are fixed`);
+  const entry = zooEntry(spec);
+  for (const k of given) {
+    if (!entry.knobs?.includes(k)) throw new HubelError('attribute', `model '${spec}' has no --${k} option (its options: ${entry.knobs?.map((n) => `--${n}`).join(', ') || 'none'})`);
+  }
+  const { hidden, dropout } = knobs;
+  if (hidden !== undefined && !(Number.isInteger(hidden) && hidden >= 1)) throw new HubelError('attribute', `--hidden must be a positive integer, found ${hidden}`);
+  if (dropout !== undefined && !(dropout >= 0 && dropout < 1)) throw new HubelError('attribute', `--dropout must be a ratio in [0, 1), found ${dropout}`);
 }
 
 /** Throws naming the model file when its input shape [N, C, H, W] does not fit the images. */

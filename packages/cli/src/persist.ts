@@ -23,6 +23,9 @@ export interface RunConfig {
   readonly validation: number;
   readonly augment: 'none' | 'flip' | 'crop' | 'flip+crop';
   readonly limit?: number;
+  /** Hidden units / dropout ratio of the zoo model, when set (`--hidden`, `--dropout`). */
+  readonly hidden?: number;
+  readonly dropout?: number;
 }
 
 export type RngSnapshot = { words: RngState; spare: number | null };

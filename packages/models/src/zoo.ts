@@ -11,18 +11,24 @@ export interface ZooEntry<O> {
   readonly defaultInput: readonly [number, number, number];
   readonly defaultClasses: number;
   readonly build: (o?: O) => GraphBuilder;
+  /** Size options the CLI may set (`--hidden`, `--dropout`); absent: none. */
+  readonly knobs?: readonly ZooKnob[];
 }
+
+/** A single-number option of a zoo builder: hidden units of the fully connected layer, dropout ratio. */
+export type ZooKnob = 'hidden' | 'dropout';
 
 /** The model zoo by the names the CLI accepts (`--model lenet|fashion|alexnet|alexnet-1tower|mlp`). */
 export const zoo = {
-  fashion: { description: 'Fashion-MNIST convnet: (conv3×3–BN–ReLU–maxpool)×2, FC 128, dropout, 10 scores', defaultInput: [1, 28, 28], defaultClasses: 10, build: fashionNet } as ZooEntry<FashionNetOptions>,
+  fashion: { description: 'Fashion-MNIST convnet: (conv3×3–BN–ReLU–maxpool)×2, FC 128, dropout, 10 scores', defaultInput: [1, 28, 28], defaultClasses: 10, build: fashionNet, knobs: ['hidden', 'dropout'] } as ZooEntry<FashionNetOptions>,
   lenet: { description: 'LeNet-5 (LeCun et al. 1998), tanh and average pooling, 28×28 input', defaultInput: [1, 28, 28], defaultClasses: 10, build: lenet5 } as ZooEntry<LeNetOptions>,
-  alexnet: { description: 'AlexNet (Krizhevsky et al. 2012), two towers, 3×227×227, 1000 classes', defaultInput: [3, 227, 227], defaultClasses: 1000, build: alexnet } as ZooEntry<AlexNetOptions>,
+  alexnet: { description: 'AlexNet (Krizhevsky et al. 2012), two towers, 3×227×227, 1000 classes', defaultInput: [3, 227, 227], defaultClasses: 1000, build: alexnet, knobs: ['dropout'] } as ZooEntry<AlexNetOptions>,
   'alexnet-1tower': {
     description: 'AlexNet with one tower (no grouped convolutions)',
     defaultInput: [3, 227, 227],
     defaultClasses: 1000,
     build: (o?: AlexNetOptions) => alexnet({ ...o, towers: 1 }),
+    knobs: ['dropout'],
   } as ZooEntry<AlexNetOptions>,
   mlp: { description: 'multilayer perceptron 784–256–128–10 with ReLU', defaultInput: [1, 28, 28], defaultClasses: 10, build: mlp } as ZooEntry<MlpOptions>,
 } as const;

@@ -26,7 +26,7 @@ import { writeFileAtomic } from '@hubel/io';
 import { parseArgs, type FlagSpecs } from '../args.js';
 import type { CliContext } from '../context.js';
 import { ensureWritableDir } from '../files.js';
-import { isModelFile, resolveModel } from '../model-source.js';
+import { checkKnobs, isModelFile, resolveModel } from '../model-source.js';
 import { readCheckpoint, readRunRecord, writeCheckpoint, writeModelFile, type RunConfig } from '../persist.js';
 import { firstLayerPicture } from '../pictures.js';
 import { cliRegistry, createBackend, type BackendChoice } from '../runtime.js';
@@ -44,6 +44,8 @@ export const trainFlags: FlagSpecs = {
   backend: { kind: 'string', oneOf: ['cpu', 'webgpu'], help: 'where to compute', default: 'cpu' },
   out: { kind: 'string', meta: 'DIR', help: 'output directory', default: 'out (or the --resume directory)' },
   resume: { kind: 'string', meta: 'DIR', help: 'continue the run whose checkpoint.onnx is in DIR' },
+  hidden: { kind: 'int', meta: 'N', help: 'hidden units of the zoo model\'s fully connected layer (fashion)', default: 'the model\'s (fashion: 128)' },
+  dropout: { kind: 'number', meta: 'X', help: 'dropout ratio of the zoo model (fashion, alexnet)', default: 'the model\'s (0.5)' },
   validation: { kind: 'number', meta: 'F', help: 'fraction of the training set held out for validation (0: none)', default: '0.1' },
   augment: { kind: 'string', oneOf: ['none', 'flip', 'crop', 'flip+crop'], help: 'training augmentation (crop pads by 2)', default: 'none' },
   limit: { kind: 'int', meta: 'N', help: 'use only the first N training and N test images (quick runs)' },
@@ -82,6 +84,8 @@ export async function train(argv: readonly string[], ctx: CliContext, defaults: 
     validation: pick('validation', 'validation', 0.1),
     augment: pick('augment', 'augment', 'none'),
     limit: pick('limit', 'limit', undefined),
+    hidden: pick('hidden', 'hidden', undefined),
+    dropout: pick('dropout', 'dropout', undefined),
     backend: (flags.backend as BackendChoice | undefined) ?? defaults.backend ?? 'cpu',
     out: resolve((flags.out as string | undefined) ?? resumeDir ?? defaults.out ?? 'out'),
   };
@@ -99,7 +103,7 @@ export async function train(argv: readonly string[], ctx: CliContext, defaults: 
   const checkpoint = resumeDir ? await readCheckpoint(resumeDir, registry, backend) : undefined;
   const model = checkpoint
     ? checkpoint.model
-    : await resolveModel(s.model, { registry, backend, inputShape: [c, h, w], classes: trainSet.classNames.length, seed: s.seed });
+    : await resolveModel(s.model, { registry, backend, inputShape: [c, h, w], classes: trainSet.classNames.length, seed: s.seed, knobs: { hidden: s.hidden, dropout: s.dropout } });
   ctx.stderr(`model: ${s.model}, ${model.paramCount().toLocaleString('en-US')} parameters, backend ${backend.description}\n`);
 
   const optimizer = makeOptimizer(s);
@@ -167,6 +171,7 @@ function validateSettings(s: TrainSettings): void {
   if (!(s.validation >= 0 && s.validation < 1)) throw bad('validation', 'a fraction in [0, 1)', s.validation);
   if (s.limit !== undefined && !(s.limit >= 2)) throw bad('limit', 'at least 2', s.limit);
   if (!isModelFile(s.model)) zooEntry(s.model);
+  checkKnobs(s.model, { hidden: s.hidden, dropout: s.dropout });
 }
 
 async function loadTestSet(dir: string, limit: number | undefined, ctx: CliContext): Promise<ImageSet | undefined> {
