@@ -16,7 +16,7 @@ import {
 import { gemm, type F } from './blocks/gemm.js';
 import { logSoftmaxAxis } from './blocks/softmax.js';
 import { col2im, im2col, type ConvGeometry } from './blocks/im2col.js';
-import { winogradConv, winogradScratchSizes, type WinogradShape } from './blocks/winograd.js';
+import { winogradConv, winogradFilterGrad, winogradFilterGradScratchSizes, winogradInputs, winogradScratchSizes, winogradTiles, type WinogradShape } from './blocks/winograd.js';
 import { padSource, type PadMode } from './blocks/pad.js';
 import { transpose } from './blocks/transpose.js';
 import { sumAxes } from './blocks/reduce.js';
@@ -280,9 +280,10 @@ export class CpuBlocks {
    * 5×5: 2.8× fewer multiplications). Geometry g gives the padding and output size
    * (channels = C). With `adjoint`, w is [C', Cout', r, r] of a forward convolution and the
    * result is that convolution's input gradient for x = its output gradient (pads: r − 1 − the
-   * forward's).
+   * forward's). `tiles`: x's input transforms from winogradInputTiles(x, g), reused instead of
+   * recomputed (a training pass keeps them for winogradFilterGrad).
    */
-  winogradConv(x: Tensor, w: Tensor, g: ConvGeometry, o: { bias?: Tensor; adjoint?: boolean } = {}): Tensor {
+  winogradConv(x: Tensor, w: Tensor, g: ConvGeometry, o: { bias?: Tensor; adjoint?: boolean; tiles?: Tensor } = {}): Tensor {
     const adjoint = o.adjoint ?? false;
     const [n, c] = x.shape;
     const r = w.shape[2];
@@ -296,15 +297,65 @@ export class CpuBlocks {
     }
     const s: WinogradShape = { kernel: r, images: n, channels: c, outChannels, inH: g.inH, inW: g.inW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW };
     const sizes = winogradScratchSizes(s);
-    const y = this.be.alloc([n, outChannels, g.outH, g.outW]);
-    const u = this.be.alloc([sizes.u]), v = this.be.alloc([sizes.v]), mm = this.be.alloc([sizes.m]);
     const bias = o.bias ? this.be.data(o.bias) : undefined;
     if (bias && bias.length !== outChannels) throw new HubelError('shape', `winogradConv: bias has ${bias.length} values, ${outChannels} expected`);
-    winogradConv(this.be.data(x), this.be.data(w), bias, s, adjoint, this.be.data(y), this.be.data(u), this.be.data(v), this.be.data(mm));
+    this.#checkTiles(o.tiles, sizes.v, 'winogradConv');
+    const y = this.be.alloc([n, outChannels, g.outH, g.outW]);
+    const u = this.be.alloc([sizes.u]), v = o.tiles ?? this.be.alloc([sizes.v]), mm = this.be.alloc([sizes.m]);
+    winogradConv(this.be.data(x), this.be.data(w), bias, s, adjoint, this.be.data(y), this.be.data(u), this.be.data(v), this.be.data(mm), o.tiles !== undefined);
     u.dispose();
-    v.dispose();
+    if (!o.tiles) v.dispose();
     mm.dispose();
     return y;
+  }
+
+  /**
+   * The input transforms Bᵀ d B of every α×α tile of x ([N, C, H, W]) for an r×r Winograd
+   * convolution with geometry g, as a fresh [α², C, tiles] tensor: what winogradConv computes
+   * first, kept by a training pass for winogradFilterGrad.
+   */
+  winogradInputTiles(x: Tensor, g: ConvGeometry): Tensor {
+    const r = g.kernelH;
+    if (x.shape.length !== 4 || (r !== 3 && r !== 5) || g.kernelW !== r || x.shape[1] !== g.channels || x.shape[2] !== g.inH || x.shape[3] !== g.inW) {
+      throw new HubelError('shape', `winogradInputTiles: input ${fmtShape(x.shape)} does not match a ${g.kernelH}×${g.kernelW} convolution (3×3 or 5×5) over ${g.channels}×${g.inH}×${g.inW}`);
+    }
+    const s: WinogradShape = { kernel: r, images: x.shape[0], channels: g.channels, outChannels: 1, inH: g.inH, inW: g.inW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW };
+    const v = this.be.alloc([(r + 1) ** 2, g.channels, winogradTiles(s).tiles]);
+    winogradInputs(this.be.data(x), s, this.be.data(v));
+    return v;
+  }
+
+  #checkTiles(tiles: Tensor | undefined, size: number, op: string): void {
+    if (tiles && tiles.size !== size) throw new HubelError('shape', `${op}: input tiles ${fmtShape(tiles.shape)} hold ${tiles.size} values, ${size} expected (from winogradInputTiles of the same input and geometry)`);
+  }
+
+  /**
+   * The weight gradient ([Cout, C, r, r]) of the r×r (r = 3 or 5) stride-1, undilated,
+   * ungrouped convolution of x ([N, C, H, W]) with geometry g, given its output gradient dy
+   * ([N, Cout, outH, outW]), by Winograd's F(2×2, r×r) run backwards (blocks/winograd.ts):
+   * (r + 1)² GEMMs [Cout, tiles]·[tiles, C] instead of one [Cout, N·outH·outW]·[N·outH·outW, r²C]
+   * over im2col columns, and no column matrix. `tiles`: x's winogradInputTiles, if kept.
+   */
+  winogradFilterGrad(x: Tensor, dy: Tensor, g: ConvGeometry, o: { tiles?: Tensor } = {}): Tensor {
+    const [n, c] = x.shape;
+    const r = g.kernelH;
+    if (x.shape.length !== 4 || dy.shape.length !== 4 || dy.shape[0] !== n || dy.shape[2] !== g.outH || dy.shape[3] !== g.outW || c !== g.channels) {
+      throw new HubelError('shape', `winogradFilterGrad: input ${fmtShape(x.shape)} and output gradient ${fmtShape(dy.shape)} do not match a convolution over ${g.channels} channels with ${g.outH}×${g.outW} outputs`);
+    }
+    if ((r !== 3 && r !== 5) || g.kernelW !== r || g.strideH !== 1 || g.strideW !== 1 || g.dilationH !== 1 || g.dilationW !== 1 || g.inH !== x.shape[2] || g.inW !== x.shape[3]) {
+      throw new HubelError('attribute', `winogradFilterGrad: needs a 3×3 or 5×5 kernel (found ${g.kernelH}×${g.kernelW}), stride 1 and dilation 1 over the input's ${x.shape[2]}×${x.shape[3]}`);
+    }
+    const outChannels = dy.shape[1];
+    const s: WinogradShape = { kernel: r, images: n, channels: c, outChannels, inH: g.inH, inW: g.inW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW };
+    const sizes = winogradFilterGradScratchSizes(s);
+    this.#checkTiles(o.tiles, sizes.v, 'winogradFilterGrad');
+    const dw = this.be.alloc([outChannels, c, r, r]);
+    const v = o.tiles ?? this.be.alloc([sizes.v]), dm = this.be.alloc([sizes.dm]), du = this.be.alloc([sizes.du]);
+    winogradFilterGrad(this.be.data(x), this.be.data(dy), s, this.be.data(dw), this.be.data(v), this.be.data(dm), this.be.data(du), o.tiles !== undefined);
+    if (!o.tiles) v.dispose();
+    dm.dispose();
+    du.dispose();
+    return dw;
   }
 
   /** Adjoint of im2col: folds [C·kH·kW, N·outH·outW] columns into a fresh tensor of `xShape`, summing overlaps. */

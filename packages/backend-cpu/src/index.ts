@@ -10,7 +10,7 @@ export { gemm, type GemmArgs, type F as FloatArray } from './blocks/gemm.js';
 export { sumAxes, sumMiddle } from './blocks/reduce.js';
 export { logSoftmaxAxis } from './blocks/softmax.js';
 export { im2col, col2im, type ConvGeometry } from './blocks/im2col.js';
-export { winogradConv, winogradScratchSizes, winogradTiles, type WinogradShape } from './blocks/winograd.js';
+export { winogradConv, winogradFilterGrad, winogradFilterGradScratchSizes, winogradScratchSizes, winogradTiles, type WinogradShape } from './blocks/winograd.js';
 export { transpose } from './blocks/transpose.js';
 export { padSource, type PadMode } from './blocks/pad.js';
 export { setGemmThreads, gemmThreads, gemmThreadStats } from './blocks/gemm-threads.js';

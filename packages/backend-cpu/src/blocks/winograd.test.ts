@@ -39,6 +39,23 @@ function inputGradient(dy: number[], w: number[], n: number, c: number, cOut: nu
   return dx;
 }
 
+/** Weight gradient of that convolution, from its definition: dW[o, c, i, j] = Σ dy[n, o, h, w]·x[n, c, h − pt + i, w − pl + j]. */
+function weightGradient(x: number[], dy: number[], n: number, c: number, cOut: number, inH: number, inW: number, g: ConvGeometry): Float64Array {
+  const r = g.kernelH;
+  const dw = new Float64Array(cOut * c * r * r);
+  for (let im = 0; im < n; im++)
+    for (let o = 0; o < cOut; o++)
+      for (let h = 0; h < g.outH; h++)
+        for (let ww = 0; ww < g.outW; ww++)
+          for (let ci = 0; ci < c; ci++)
+            for (let i = 0; i < r; i++)
+              for (let j = 0; j < r; j++) {
+                const ih = h - g.padTop + i, iw = ww - g.padLeft + j;
+                if (ih >= 0 && ih < inH && iw >= 0 && iw < inW) dw[((o * c + ci) * r + i) * r + j] += dy[((im * cOut + o) * g.outH + h) * g.outW + ww] * x[((im * c + ci) * inH + ih) * inW + iw];
+              }
+  return dw;
+}
+
 function geometry(r: number, channels: number, inH: number, inW: number, pads: [number, number, number, number]): ConvGeometry {
   const [pt, pl, pb, pr] = pads;
   return { channels, inH, inW, kernelH: r, kernelW: r, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: pt, padLeft: pl, outH: inH + pt + pb - r + 1, outW: inW + pl + pr - r + 1 };
@@ -58,7 +75,7 @@ describe('Winograd F(2×2, r×r) against the direct convolution', () => {
   for (const dtype of ['float64', 'float32'] as const)
     for (const [t, k] of cases.entries()) {
       const label = `${dtype}: ${k.r}×${k.r}, ${k.n}×${k.c}×${k.inH}×${k.inW} → ${k.cOut}, pads ${k.pads.join(',')}`;
-      it(`forward with bias and the adjoint (input gradient), ${label}`, async () => {
+      it(`forward with bias, the adjoint (input gradient) and the weight gradient, ${label}`, async () => {
         const be = createCpuBackend({ dtype });
         const r = new Rng(t + 1);
         const g = geometry(k.r, k.c, k.inH, k.inW, k.pads);
@@ -85,6 +102,22 @@ describe('Winograd F(2×2, r×r) against the direct convolution', () => {
         const dxRef = inputGradient(dyv, w, k.n, k.c, k.cOut, k.inH, k.inW, g);
         expect(dx.length).toBe(dxRef.length);
         dxRef.forEach((v, i) => expect(Math.abs(dx[i] - v), `dx[${i}]`).toBeLessThan(dtype === 'float64' ? 1e-11 : 1e-3 * (k.cOut / k.c + 1)));
+
+        // Weight gradient by the transforms run backwards. Each dW sums N·outH·outW ≤ 162
+        // products (more terms than an output), through Gᵀ's 1/24-weighted sums of up to 16:
+        // float64 ≪ 1e-10; float32 scaled by the number of terms as for dx.
+        const dw = await be.blocks.winogradFilterGrad(be.tensor(x, [k.n, k.c, k.inH, k.inW]), be.tensor(dyv, [k.n, k.cOut, g.outH, g.outW]), g).read();
+        const dwRef = weightGradient(x, dyv, k.n, k.c, k.cOut, k.inH, k.inW, g);
+        expect(dw.length).toBe(dwRef.length);
+        const terms = k.n * g.outH * g.outW;
+        dwRef.forEach((v, i) => expect(Math.abs(dw[i] - v), `dw[${i}]`).toBeLessThan(dtype === 'float64' ? 1e-10 : 1e-3 * Math.max(1, terms / 25)));
+
+        // A training pass keeps the input tiles from the forward pass: same numbers, bit for bit.
+        const xt = be.tensor(x, [k.n, k.c, k.inH, k.inW]);
+        const tiles = be.blocks.winogradInputTiles(xt, g);
+        expect(tiles.shape).toEqual([(k.r + 1) ** 2, k.c, k.n * Math.ceil(g.outH / 2) * Math.ceil(g.outW / 2)]);
+        expect(await be.blocks.winogradConv(xt, be.tensor(w, [k.cOut, k.c, k.r, k.r]), g, { bias: be.tensor(b, [k.cOut]), tiles }).read()).toEqual(y);
+        expect(await be.blocks.winogradFilterGrad(xt, be.tensor(dyv, [k.n, k.cOut, g.outH, g.outW]), g, { tiles }).read()).toEqual(dw);
       });
     }
 
@@ -95,5 +128,9 @@ describe('Winograd F(2×2, r×r) against the direct convolution', () => {
     expect(() => be.blocks.winogradConv(x, be.zeros([4, 3, 3, 3]), g)).toThrowError(/winogradConv: input \[1, 2, 5, 5\] and weight \[4, 3, 3, 3\] are not a 3×3 or 5×5 convolution over 2 channels/);
     expect(() => be.blocks.winogradConv(x, be.zeros([4, 2, 4, 4]), g)).toThrowError(/are not a 3×3 or 5×5 convolution/);
     expect(() => be.blocks.winogradConv(x, be.zeros([4, 2, 3, 3]), { ...g, strideH: 2 })).toThrowError(/needs a 3×3 kernel, stride 1 and dilation 1/);
+    expect(() => be.blocks.winogradConv(x, be.zeros([4, 2, 3, 3]), g, { tiles: be.zeros([16, 2, 8]) })).toThrowError(/winogradConv: input tiles \[16, 2, 8\] hold 256 values, 288 expected/);
+    expect(() => be.blocks.winogradInputTiles(be.zeros([1, 3, 5, 5]), g)).toThrowError(/winogradInputTiles: input \[1, 3, 5, 5\] does not match a 3×3 convolution \(3×3 or 5×5\) over 2×5×5/);
+    expect(() => be.blocks.winogradFilterGrad(x, be.zeros([1, 4, 4, 5]), g)).toThrowError(/winogradFilterGrad: input \[1, 2, 5, 5\] and output gradient \[1, 4, 4, 5\] do not match a convolution over 2 channels with 5×5 outputs/);
+    expect(() => be.blocks.winogradFilterGrad(x, be.zeros([1, 4, 5, 5]), { ...g, dilationW: 2 })).toThrowError(/winogradFilterGrad: needs a 3×3 or 5×5 kernel \(found 3×3\), stride 1 and dilation 1/);
   });
 });

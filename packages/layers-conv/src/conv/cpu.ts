@@ -2,8 +2,8 @@
 // y = W·cols + B as one GEMM batched over groups, then [Cout, N, L] → [N, Cout, L].
 // Backward with dy as [Cout, N·L]: dW = dy·colsᵀ, dB = Σ dy over N·L, dx = col2im(Wᵀ·dy).
 // 3×3 and 5×5 stride-1 convolutions over ≥ 8 channels use Winograd's F(2×2, r×r) for y and dx
-// instead (2.25× and 2.8× fewer multiplications; blocks.winogradConv); their dW still comes
-// from im2col columns, unfolded in the backward pass.
+// instead (2.25× and 2.8× fewer multiplications; blocks.winogradConv), and for dW the same
+// transforms run backwards (blocks.winogradFilterGrad): no column matrix at all.
 import type { ConvGeometry } from '@hubel/backend-cpu';
 import { defineKernel } from '@hubel/core';
 import { Conv } from './definition.js';
@@ -17,11 +17,13 @@ function winogradFits(g: ConvGeometry, rank: number, group: number): boolean {
 }
 
 export const convCpu = defineKernel(Conv, 'cpu', {
-  forward({ backend: { blocks }, attrs, inputs: [x], params: { W, B } }) {
+  forward({ backend: { blocks }, attrs, inputs: [x], params: { W, B }, mode }) {
     const { geometry: g, outSizes } = resolveWindow(attrs, x.shape, x.shape[1]);
     const [n, cOut, l] = [x.shape[0], attrs.outChannels, g.outH * g.outW];
     if (winogradFits(g, x.shape.length, attrs.group)) {
-      return { outputs: [blocks.winogradConv(x, W, g, { bias: B })], saved: { cols: undefined } };
+      // Training keeps x's tile transforms for dW (they are what the backward pass would redo).
+      const tiles = mode === 'train' ? blocks.winogradInputTiles(x, g) : undefined;
+      return { outputs: [blocks.winogradConv(x, W, g, { bias: B, tiles })], saved: { cols: undefined, tiles } };
     }
     const cols = blocks.im2col(x, g);
     const w2 = blocks.reshape(W, [cOut, W.size / cOut]);
@@ -31,7 +33,7 @@ export const convCpu = defineKernel(Conv, 'cpu', {
     yT.dispose();
     return { outputs: [y], saved: { cols } };
   },
-  backward({ backend: { blocks }, attrs, inputs: [x], params: { W, B }, saved: { cols }, dOutputs: [dy], wants }) {
+  backward({ backend: { blocks }, attrs, inputs: [x], params: { W, B }, saved: { cols, tiles }, dOutputs: [dy], wants }) {
     const { geometry: g } = resolveWindow(attrs, x.shape, x.shape[1]);
     const [n, cOut, l] = [x.shape[0], attrs.outChannels, g.outH * g.outW];
     const dyT = blocks.transpose(dy, [1, 0, 2], [n, cOut, l], [cOut, n * l]);
@@ -50,11 +52,15 @@ export const convCpu = defineKernel(Conv, 'cpu', {
     }
     let dParams = {};
     if (wants.params) {
-      const c = cols ?? blocks.im2col(x, g);
-      const dW2 = blocks.gemm(dyT, c, { transB: true, groups: attrs.group });
-      if (winograd) c.dispose();
-      dParams = { W: blocks.reshape(dW2, W.shape), B: B ? blocks.sum(dyT, { axes: [1] }) : undefined };
-      dW2.dispose();
+      let dW;
+      if (winograd) {
+        dW = blocks.winogradFilterGrad(x, dy, g, { tiles });
+      } else {
+        const dW2 = blocks.gemm(dyT, cols, { transB: true, groups: attrs.group });
+        dW = blocks.reshape(dW2, W.shape);
+        dW2.dispose();
+      }
+      dParams = { W: dW, B: B ? blocks.sum(dyT, { axes: [1] }) : undefined };
     }
     w2.dispose();
     dyT.dispose();
