@@ -16,7 +16,7 @@ import {
 import { gemm, type F } from './blocks/gemm.js';
 import { logSoftmaxAxis } from './blocks/softmax.js';
 import { col2im, im2col, type ConvGeometry } from './blocks/im2col.js';
-import { winogradConv, winogradFilterGrad, winogradFilterGradScratchSizes, winogradInputs, winogradScratchSizes, winogradTiles, type WinogradShape } from './blocks/winograd.js';
+import { winogradConv, winogradFilterGrad, winogradFilterGradScratchSizes, winogradInputs, winogradPlane, winogradScratchSizes, winogradTiles, type WinogradShape } from './blocks/winograd.js';
 import { padSource, type PadMode } from './blocks/pad.js';
 import { transpose } from './blocks/transpose.js';
 import { sumAxes } from './blocks/reduce.js';
@@ -311,7 +311,8 @@ export class CpuBlocks {
 
   /**
    * The input transforms Bᵀ d B of every α×α tile of x ([N, C, H, W]) for an r×r Winograd
-   * convolution with geometry g, as a fresh [α², C, tiles] tensor: what winogradConv computes
+   * convolution with geometry g, as a fresh [α², plane] tensor (C·tiles values per plane, then
+   * padding: blocks/winograd.ts's winogradPlane): what winogradConv computes
    * first, kept by a training pass for winogradFilterGrad.
    */
   winogradInputTiles(x: Tensor, g: ConvGeometry): Tensor {
@@ -320,7 +321,7 @@ export class CpuBlocks {
       throw new HubelError('shape', `winogradInputTiles: input ${fmtShape(x.shape)} does not match a ${g.kernelH}×${g.kernelW} convolution (3×3 or 5×5) over ${g.channels}×${g.inH}×${g.inW}`);
     }
     const s: WinogradShape = { kernel: r, images: x.shape[0], channels: g.channels, outChannels: 1, inH: g.inH, inW: g.inW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW };
-    const v = this.be.alloc([(r + 1) ** 2, g.channels, winogradTiles(s).tiles]);
+    const v = this.be.alloc([(r + 1) ** 2, winogradPlane(g.channels * winogradTiles(s).tiles)]);
     winogradInputs(this.be.data(x), s, this.be.data(v));
     return v;
   }
