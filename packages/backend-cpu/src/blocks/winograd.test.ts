@@ -2,57 +2,44 @@ import { createCpuBackend, type ConvGeometry } from '@hubel/backend-cpu';
 import { Rng } from '@hubel/core';
 import { describe, expect, it } from 'vitest';
 
-/** Direct r×r stride-1 correlation with padding: y[n, o, h, w] = b[o] + Σ x[n, c, h − pt + i, w − pl + j]·W[o, c, i, j]. */
-function direct(x: number[], [n, c, inH, inW]: number[], w: number[], cOut: number, b: number[] | undefined, g: ConvGeometry): Float64Array {
+/**
+ * Every term of the direct r×r stride-1 correlation with padding,
+ * y[n, o, h, w] = Σ x[n, c, h − pt + i, w − pl + j]·W[o, c, i, j], as the flat indices of its
+ * x, y and W elements (terms reading the padding are skipped).
+ */
+function eachTerm(n: number, c: number, cOut: number, inH: number, inW: number, g: ConvGeometry, term: (xi: number, yi: number, wi: number) => void): void {
   const r = g.kernelH;
-  const y = new Float64Array(n * cOut * g.outH * g.outW);
   for (let im = 0; im < n; im++)
     for (let o = 0; o < cOut; o++)
       for (let h = 0; h < g.outH; h++)
-        for (let ww = 0; ww < g.outW; ww++) {
-          let s = b ? b[o] : 0;
+        for (let ww = 0; ww < g.outW; ww++)
           for (let ci = 0; ci < c; ci++)
             for (let i = 0; i < r; i++)
               for (let j = 0; j < r; j++) {
                 const ih = h - g.padTop + i, iw = ww - g.padLeft + j;
-                if (ih >= 0 && ih < inH && iw >= 0 && iw < inW) s += x[((im * c + ci) * inH + ih) * inW + iw] * w[((o * c + ci) * r + i) * r + j];
+                if (ih >= 0 && ih < inH && iw >= 0 && iw < inW) term(((im * c + ci) * inH + ih) * inW + iw, ((im * cOut + o) * g.outH + h) * g.outW + ww, ((o * c + ci) * r + i) * r + j);
               }
-          y[((im * cOut + o) * g.outH + h) * g.outW + ww] = s;
-        }
+}
+
+/** The convolution itself, y = b[o] + Σ x·W. */
+function direct(x: number[], [n, c, inH, inW]: number[], w: number[], cOut: number, b: number[] | undefined, g: ConvGeometry): Float64Array {
+  const plane = g.outH * g.outW;
+  const y = Float64Array.from({ length: n * cOut * plane }, (_, i) => (b ? b[Math.floor(i / plane) % cOut] : 0));
+  eachTerm(n, c, cOut, inH, inW, g, (xi, yi, wi) => (y[yi] += x[xi] * w[wi]));
   return y;
 }
 
-/** Input gradient of that convolution, straight from its definition: dx[n, c, ih, iw] += dy[n, o, h, w]·W[o, c, i, j]. */
+/** Its input gradient from the definition: dx[xi] = Σ dy[yi]·W[wi] over the terms that read x[xi]. */
 function inputGradient(dy: number[], w: number[], n: number, c: number, cOut: number, inH: number, inW: number, g: ConvGeometry): Float64Array {
-  const r = g.kernelH;
   const dx = new Float64Array(n * c * inH * inW);
-  for (let im = 0; im < n; im++)
-    for (let o = 0; o < cOut; o++)
-      for (let h = 0; h < g.outH; h++)
-        for (let ww = 0; ww < g.outW; ww++)
-          for (let ci = 0; ci < c; ci++)
-            for (let i = 0; i < r; i++)
-              for (let j = 0; j < r; j++) {
-                const ih = h - g.padTop + i, iw = ww - g.padLeft + j;
-                if (ih >= 0 && ih < inH && iw >= 0 && iw < inW) dx[((im * c + ci) * inH + ih) * inW + iw] += dy[((im * cOut + o) * g.outH + h) * g.outW + ww] * w[((o * c + ci) * r + i) * r + j];
-              }
+  eachTerm(n, c, cOut, inH, inW, g, (xi, yi, wi) => (dx[xi] += dy[yi] * w[wi]));
   return dx;
 }
 
-/** Weight gradient of that convolution, from its definition: dW[o, c, i, j] = Σ dy[n, o, h, w]·x[n, c, h − pt + i, w − pl + j]. */
+/** Its weight gradient from the definition: dW[wi] = Σ dy[yi]·x[xi] over the terms that use W[wi]. */
 function weightGradient(x: number[], dy: number[], n: number, c: number, cOut: number, inH: number, inW: number, g: ConvGeometry): Float64Array {
-  const r = g.kernelH;
-  const dw = new Float64Array(cOut * c * r * r);
-  for (let im = 0; im < n; im++)
-    for (let o = 0; o < cOut; o++)
-      for (let h = 0; h < g.outH; h++)
-        for (let ww = 0; ww < g.outW; ww++)
-          for (let ci = 0; ci < c; ci++)
-            for (let i = 0; i < r; i++)
-              for (let j = 0; j < r; j++) {
-                const ih = h - g.padTop + i, iw = ww - g.padLeft + j;
-                if (ih >= 0 && ih < inH && iw >= 0 && iw < inW) dw[((o * c + ci) * r + i) * r + j] += dy[((im * cOut + o) * g.outH + h) * g.outW + ww] * x[((im * c + ci) * inH + ih) * inW + iw];
-              }
+  const dw = new Float64Array(cOut * c * g.kernelH * g.kernelW);
+  eachTerm(n, c, cOut, inH, inW, g, (xi, yi, wi) => (dw[wi] += dy[yi] * x[xi]));
   return dw;
 }
 
