@@ -16,7 +16,7 @@ import {
 import { gemm, type F } from './blocks/gemm.js';
 import { logSoftmaxAxis } from './blocks/softmax.js';
 import { col2im, im2col, type ConvGeometry } from './blocks/im2col.js';
-import { winogradConv, winogradFilterGrad, winogradFilterGradScratchSizes, winogradInputs, winogradPlane, winogradScratchSizes, winogradTiles, type WinogradShape } from './blocks/winograd.js';
+import { winogradConv, winogradFilterGrad, winogradFilterGradScratchSizes, winogradInputsAll, winogradPlane, winogradScratchSizes, winogradTiles, type WinogradShape } from './blocks/winograd.js';
 import { padSource, type PadMode } from './blocks/pad.js';
 import { transpose } from './blocks/transpose.js';
 import { sumAxes } from './blocks/reduce.js';
@@ -322,7 +322,7 @@ export class CpuBlocks {
     }
     const s: WinogradShape = { kernel: r, images: x.shape[0], channels: g.channels, outChannels: 1, inH: g.inH, inW: g.inW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW };
     const v = this.be.alloc([(r + 1) ** 2, winogradPlane(g.channels * winogradTiles(s).tiles)]);
-    winogradInputs(this.be.data(x), s, this.be.data(v));
+    winogradInputsAll(this.be.data(x), s, this.be.data(v));
     return v;
   }
 

@@ -169,6 +169,12 @@ export function gemmTakeStrips(
   }
 }
 
+/**
+ * Work other than GEMM that the threads share, one range of planes [from, to) at a time: task
+ * number, its parameters, and up to three arrays (blocks/winograd.ts's winogradTask).
+ */
+export type PlaneTask = (task: number, params: ArrayLike<number>, a0: F, a1: F, a2: F | undefined, from: number, to: number) => void;
+
 /** A message to a worker: a shared buffer to know by id, or an id to forget. */
 export type GemmBufferMessage = { readonly id: number; readonly sab: SharedArrayBuffer } | { readonly forget: number };
 
@@ -184,8 +190,9 @@ export interface WorkerThreadsLike {
  * (or failed). `wtm` is node:worker_threads; states: 0 idle, 1 posted, 2 done, 3 failed.
  * Job slots: m n k lda transA ldb transB alpha byCols strips step f64 zero, then the buffer ids
  * of A, B and C, their element offsets, and ldc. Workers write their strips of C in place.
+ * Slot 20 = 1 posts a plane task instead (runPlanes; slots 21–43, see gemm-threads.ts).
  */
-export function gemmWorkerMain(wtm: WorkerThreadsLike): void {
+export function gemmWorkerMain(wtm: WorkerThreadsLike, runPlanes: PlaneTask): void {
   const { ctl, job, owner, index, queue, port } = wtm.workerData as {
     ctl: Int32Array; job: Float64Array; owner: Int32Array; index: number; queue: number; port: unknown;
   };
@@ -206,11 +213,22 @@ export function gemmWorkerMain(wtm: WorkerThreadsLike): void {
         else buffers.set(m.id, m.sab);
       }
       const f64 = job[11] === 1;
-      const view = (id: number) => {
+      const view = (id: number, byteOffset = 0, length?: number) => {
         const sab = buffers.get(id);
         if (!sab) throw new Error(`gemm worker: unknown buffer ${id}`);
-        return f64 ? new Float64Array(sab) : new Float32Array(sab);
+        return f64 ? new Float64Array(sab, byteOffset, length) : new Float32Array(sab, byteOffset, length);
       };
+      if (job[20] === 1) {
+        // A plane task: arrays at job[25 + 3i] (buffer id, byte offset, length; id −1: none), params from job[34].
+        const arrays = [0, 1, 2].map((i) => (job[25 + 3 * i] < 0 ? undefined : view(job[25 + 3 * i], job[26 + 3 * i], job[27 + 3 * i])));
+        const params = job.subarray(34, 44);
+        for (let i = Atomics.add(ctl, queue, 1); i < job[22]; i = Atomics.add(ctl, queue, 1)) {
+          runPlanes(job[21], params, arrays[0]!, arrays[1]!, arrays[2], i * job[23], Math.min(job[24], (i + 1) * job[23]));
+        }
+        Atomics.store(ctl, index, 2);
+        Atomics.notify(ctl, index);
+        continue;
+      }
       const a = view(job[13]), b = view(job[14]), c = view(job[15]);
       gemmTakeStrips(ctl, queue, owner, index + 1, job[9], job[10], job[8] === 1, job[12] === 1, job[0], job[1], job[2], a, job[16], job[3], job[4] === 1, b, job[17], job[5], job[6] === 1, c, job[18], job[19], job[7], pa, pb, acc);
       Atomics.store(ctl, index, 2);

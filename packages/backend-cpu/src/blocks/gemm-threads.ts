@@ -13,6 +13,7 @@
  */
 import { scaleRows, type F } from './gemm.js';
 import { gemmBlocked, gemmKernel3x4, gemmPackA, gemmPackB, gemmStoreTile, gemmTakeStrips, gemmWorkerMain, type GemmScratch } from './gemm-kernel.js';
+import { winogradTask, winogradThreadFunctions } from './winograd.js';
 
 type WorkerThreads = typeof import('node:worker_threads');
 
@@ -72,13 +73,13 @@ export function gemmThreads(): number {
 function startPool(workers: number): Pool | undefined {
   if (!wt) return undefined;
   const ctl = new Int32Array(new SharedArrayBuffer(4 * (workers + 1)));
-  const job = new Float64Array(new SharedArrayBuffer(8 * 24));
+  const job = new Float64Array(new SharedArrayBuffer(8 * 48));
   const owner = new Int32Array(new SharedArrayBuffer(4 * MAX_STRIPS));
   // `__name` is what esbuild's keepNames (tsx) may insert into transpiled functions.
   const source = [
     'const __name = (f) => f;',
-    ...[gemmBlocked, gemmPackA, gemmPackB, gemmKernel3x4, gemmStoreTile, gemmTakeStrips, gemmWorkerMain].map((f) => f.toString()),
-    `gemmWorkerMain(require('node:worker_threads'));`,
+    ...[gemmBlocked, gemmPackA, gemmPackB, gemmKernel3x4, gemmStoreTile, gemmTakeStrips, gemmWorkerMain, ...winogradThreadFunctions].map((f) => f.toString()),
+    `gemmWorkerMain(require('node:worker_threads'), winogradTask);`,
   ].join('\n');
   const ports: import('node:worker_threads').MessagePort[] = [];
   const forget = new FinalizationRegistry<number>((id) => {
@@ -106,10 +107,13 @@ function startPool(workers: number): Pool | undefined {
   return p;
 }
 
-const calls = { inPlace: 0, copied: 0 };
+const calls = { inPlace: 0, copied: 0, planeTasks: 0 };
 
-/** How many threaded products ran on shared operands in place, and how many through copies. */
-export function gemmThreadStats(): { readonly inPlace: number; readonly copied: number } {
+/**
+ * How many threaded products ran on shared operands in place, how many through copies, and how
+ * many plane tasks (parallelPlanes) the threads shared.
+ */
+export function gemmThreadStats(): { readonly inPlace: number; readonly copied: number; readonly planeTasks: number } {
   return { ...calls };
 }
 
@@ -189,25 +193,14 @@ export function gemmThreaded(
   const ida = bufferId(p, wa.buffer as SharedArrayBuffer), idb = bufferId(p, wb.buffer as SharedArrayBuffer), idc = bufferId(p, wc.buffer as SharedArrayBuffer);
   const elem = (x: F) => x.byteOffset / bytes;
 
-  const workers = p.workers.length;
   p.job.set([
     m, n, k, wlda, transA ? 1 : 0, wldb, transB ? 1 : 0, alpha, byCols ? 1 : 0, strips, step, f64 ? 1 : 0, zero ? 1 : 0,
-    ida, idb, idc, elem(wa) + waOff, elem(wb) + wbOff, elem(wc) + wcOff, wldc,
+    ida, idb, idc, elem(wa) + waOff, elem(wb) + wbOff, elem(wc) + wcOff, wldc, 0,
   ]);
-  Atomics.store(p.ctl, workers, 0);
-  for (let w = 0; w < workers; w++) {
-    Atomics.store(p.ctl, w, POSTED);
-    Atomics.notify(p.ctl, w);
-  }
   // The caller takes strips too, computing them in place on the original arrays.
-  gemmTakeStrips(p.ctl, workers, p.owner, 0, strips, step, byCols, zero, m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch.pa, scratch.pb, scratch.acc);
-  let failed = false;
-  for (let w = 0; w < workers; w++) {
-    while (Atomics.load(p.ctl, w) === POSTED) Atomics.wait(p.ctl, w, POSTED);
-    failed ||= Atomics.load(p.ctl, w) === FAILED;
-    Atomics.store(p.ctl, w, IDLE);
-  }
-  if (failed) throw new Error('gemm: a worker thread failed');
+  runPosted(p, 'gemm', () =>
+    gemmTakeStrips(p.ctl, p.workers.length, p.owner, 0, strips, step, byCols, zero, m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch.pa, scratch.pb, scratch.acc),
+  );
   if (direct) return true;
   for (let i = 0; i < strips; i++) {
     if (p.owner[i] === 0) continue;
@@ -215,5 +208,58 @@ export function gemmThreaded(
     if (byCols) copyBlock(wc, s, n, m, e - s, c, cOff + s, ldc);
     else copyBlock(wc, s * n, n, e - s, n, c, cOff + s * ldc, ldc);
   }
+  return true;
+}
+
+/** Posts the job in p.job to every worker, runs the caller's share, and waits for all of them. */
+function runPosted(p: Pool, what: string, callerShare: () => void): void {
+  const workers = p.workers.length;
+  Atomics.store(p.ctl, workers, 0);
+  for (let w = 0; w < workers; w++) {
+    Atomics.store(p.ctl, w, POSTED);
+    Atomics.notify(p.ctl, w);
+  }
+  callerShare();
+  let failed = false;
+  for (let w = 0; w < workers; w++) {
+    while (Atomics.load(p.ctl, w) === POSTED) Atomics.wait(p.ctl, w, POSTED);
+    failed ||= Atomics.load(p.ctl, w) === FAILED;
+    Atomics.store(p.ctl, w, IDLE);
+  }
+  if (failed) throw new Error(`${what}: a worker thread failed`);
+}
+
+/** Plane tasks below this many scalars written stay on one thread. */
+const MIN_PLANE_WORK = 1 << 17;
+
+/**
+ * Runs winogradTask(task, params, a0, a1, a2, from, to) over planes [0, planes) on all threads
+ * — chunks of planes off the shared queue, as GEMM strips are — and returns true; returns false
+ * (nothing done) when it would not pay (`work`: scalars written in all), threads are off, or an
+ * array is not in shared memory. Each plane is written by exactly one thread, with the same
+ * code as on one thread: the result does not depend on the thread count.
+ */
+export function parallelPlanes(task: number, planes: number, work: number, params: readonly number[], a0: F, a1: F, a2?: F): boolean {
+  const threads = gemmThreads();
+  if (threads < 2 || work < MIN_PLANE_WORK || planes < 2) return false;
+  const arrays = [a0, a1, a2];
+  const f64 = a0 instanceof Float64Array;
+  if (!arrays.every((x) => x === undefined || (inShared(x) && x instanceof Float64Array === f64))) return false;
+  pool ??= startPool(threads - 1);
+  if (!pool) return false;
+  const p = pool;
+  const chunk = Math.ceil(planes / (4 * threads));
+  const chunks = Math.ceil(planes / chunk);
+  p.job.fill(0);
+  p.job[11] = f64 ? 1 : 0;
+  p.job.set([1, task, chunks, chunk, planes], 20);
+  arrays.forEach((x, i) => p.job.set(x ? [bufferId(p, x.buffer as SharedArrayBuffer), x.byteOffset, x.length] : [-1, 0, 0], 25 + 3 * i));
+  p.job.set(params, 34);
+  calls.planeTasks++;
+  runPosted(p, 'winograd', () => {
+    for (let i = Atomics.add(p.ctl, p.workers.length, 1); i < chunks; i = Atomics.add(p.ctl, p.workers.length, 1)) {
+      winogradTask(task, params, a0, a1, a2, i * chunk, Math.min(planes, (i + 1) * chunk));
+    }
+  });
   return true;
 }

@@ -1,6 +1,7 @@
-import { createCpuBackend, type ConvGeometry } from '@hubel/backend-cpu';
+import { availableParallelism } from 'node:os';
+import { createCpuBackend, gemmThreadStats, setGemmThreads, type ConvGeometry } from '@hubel/backend-cpu';
 import { Rng } from '@hubel/core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 /**
  * Every term of the direct r×r stride-1 correlation with padding,
@@ -110,6 +111,40 @@ describe('Winograd F(2×2, r×r) against the direct convolution', () => {
         expect(await be.blocks.winogradFilterGrad(xt, be.tensor(dyv, [k.n, k.cOut, g.outH, g.outW]), g, { tiles }).read()).toEqual(dw);
       });
     }
+
+  it('transforms shared by the worker threads (planes split among them) give bitwise the one-thread results', async () => {
+    afterAll(() => setGemmThreads(Math.max(1, Math.min(4, availableParallelism()))));
+    // 8 images of 16×14×14 → 16, 5×5 pad 2: 128 planes of 49 tiles × 36 — above the
+    // threshold (2¹⁷ scalars) at which the transforms go to the threads.
+    const be = createCpuBackend();
+    const r = new Rng(11);
+    const g = geometry(5, 16, 14, 14, [2, 2, 2, 2]);
+    const x = be.tensor(Float32Array.from({ length: 8 * 16 * 196 }, () => r.normal()), [8, 16, 14, 14]);
+    const w = be.tensor(Float32Array.from({ length: 16 * 16 * 25 }, () => r.normal()), [16, 16, 5, 5]);
+    const b = be.tensor(Float32Array.from({ length: 16 }, () => r.normal()), [16]);
+    const dy = be.tensor(Float32Array.from({ length: 8 * 16 * 196 }, () => r.normal()), [8, 16, 14, 14]);
+    const gAdj: ConvGeometry = { ...g, channels: 16, padTop: 2, padLeft: 2 };
+    const all = async () => {
+      const tiles = be.blocks.winogradInputTiles(x, g);
+      return Promise.all([
+        be.blocks.winogradConv(x, w, g, { bias: b }).read(),
+        be.blocks.winogradConv(dy, w, gAdj, { adjoint: true }).read(),
+        be.blocks.winogradFilterGrad(x, dy, g).read(),
+        be.blocks.winogradFilterGrad(x, dy, g, { tiles }).read(),
+        tiles.read(),
+      ]);
+    };
+    setGemmThreads(1);
+    const one = await all();
+    setGemmThreads(2);
+    const before = gemmThreadStats().planeTasks;
+    const two = await all();
+    expect(gemmThreadStats().planeTasks - before).toBeGreaterThanOrEqual(6);
+    two.forEach((t, i) => expect(t, `result ${i}`).toEqual(one[i]));
+    // And the forward output is the convolution (float32 through 5×5 transforms: as above).
+    const ref = direct(Array.from(await x.read()), [8, 16, 14, 14], Array.from(await w.read()), 16, Array.from(await b.read()), g);
+    ref.forEach((v, i) => expect(Math.abs(two[0][i] - v), `y[${i}]`).toBeLessThan(5e-3));
+  });
 
   it('rejects what it cannot compute, naming the shapes', () => {
     const be = createCpuBackend();

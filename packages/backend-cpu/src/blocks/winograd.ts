@@ -20,6 +20,7 @@
  *        1⁄24[1 2 4 8 16], 1⁄24[1 −2 4 −8 16], [0 0 0 0 1], Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1].
  */
 import { gemm, type F } from './gemm.js';
+import { parallelPlanes } from './gemm-threads.js';
 
 /** Where the tiles of one r×r stride-1 convolution lie: input [N, C, inH, inW], output [N, Cout, outH, outW]. */
 export interface WinogradShape {
@@ -143,92 +144,132 @@ function tile4(d: Float64Array, v: F, at: number, stride: number): void {
   v[at] = e0 - e2; v[at + stride] = e1 + e2; v[at + 2 * stride] = e2 - e1; v[at + 3 * stride] = e1 - e3;
 }
 
-/** V[ξ, c, t] = (Bᵀ d B)[ξ] for the α×α input tile d of tile t and channel c (zero outside the image). */
-export function winogradInputs(x: F, s: WinogradShape, v: F): void {
+/**
+ * V[ξ, c, t] = (Bᵀ d B)[ξ] for the α×α input tile d of tile t and channel c (zero outside the
+ * image), for the input planes (image n, channel c) numbered n·C + c in [from, to) (default: all).
+ */
+export function winogradInputs(x: F, s: WinogradShape, v: F, from = 0, to = s.images * s.channels): void {
   const alpha = checkKernel(s.kernel), aa = alpha * alpha;
   const rows = alpha === 4 ? inputRows4 : inputRows6;
-  const { images, channels, inH, inW, padTop, padLeft } = s;
+  const { channels, inH, inW, padTop, padLeft } = s;
   const { tilesH, tilesW, tiles } = winogradTiles(s);
   const stride = winogradPlane(channels * tiles); // between the α² matrices V_ξ
   const d = new Float64Array(aa);
-  for (let n = 0; n < images; n++)
-    for (let c = 0; c < channels; c++) {
-      const plane = (n * channels + c) * inH * inW;
-      for (let ty = 0; ty < tilesH; ty++)
-        for (let tx = 0; tx < tilesW; tx++) {
-          const h0 = 2 * ty - padTop, w0 = 2 * tx - padLeft;
-          if (h0 >= 0 && h0 + alpha <= inH && w0 >= 0 && w0 + alpha <= inW) {
-            for (let i = 0, row = plane + h0 * inW + w0; i < alpha; i++, row += inW) for (let q = 0; q < alpha; q++) d[i * alpha + q] = x[row + q];
-          } else {
-            for (let i = 0; i < alpha; i++) {
-              const h = h0 + i, row = plane + h * inW + w0;
-              for (let q = 0; q < alpha; q++) d[i * alpha + q] = h >= 0 && h < inH && w0 + q >= 0 && w0 + q < inW ? x[row + q] : 0;
-            }
+  for (let nc = from; nc < to; nc++) {
+    const n = Math.floor(nc / channels), c = nc - n * channels;
+    const plane = nc * inH * inW;
+    for (let ty = 0; ty < tilesH; ty++)
+      for (let tx = 0; tx < tilesW; tx++) {
+        const h0 = 2 * ty - padTop, w0 = 2 * tx - padLeft;
+        if (h0 >= 0 && h0 + alpha <= inH && w0 >= 0 && w0 + alpha <= inW) {
+          for (let i = 0, row = plane + h0 * inW + w0; i < alpha; i++, row += inW) for (let q = 0; q < alpha; q++) d[i * alpha + q] = x[row + q];
+        } else {
+          for (let i = 0; i < alpha; i++) {
+            const h = h0 + i, row = plane + h * inW + w0;
+            for (let q = 0; q < alpha; q++) d[i * alpha + q] = h >= 0 && h < inH && w0 + q >= 0 && w0 + q < inW ? x[row + q] : 0;
           }
-          let at = c * tiles + (n * tilesH + ty) * tilesW + tx;
-          if (alpha === 4) {
-            tile4(d, v, at, stride);
-            continue;
-          }
-          rows(d, alpha, 1); // Bᵀ d: combine rows, column by column
-          rows(d, 1, alpha); // (Bᵀ d) B: combine columns, row by row
-          for (let e = 0; e < aa; e++, at += stride) v[at] = d[e];
         }
-    }
+        let at = c * tiles + (n * tilesH + ty) * tilesW + tx;
+        if (alpha === 4) {
+          tile4(d, v, at, stride);
+          continue;
+        }
+        rows(d, alpha, 1); // Bᵀ d: combine rows, column by column
+        rows(d, 1, alpha); // (Bᵀ d) B: combine columns, row by row
+        for (let e = 0; e < aa; e++, at += stride) v[at] = d[e];
+      }
+  }
 }
 
 /**
  * y[n, o, 2ty + i, 2tx + j] = (Aᵀ m A)[i, j] (+ bias[o]) for the α×α m = M[·, o, t], clipped to
- * outH × outW. Aᵀ m A is computed as (Aᵀ m) then times A, both with Aᵀ's rows written out.
+ * outH × outW, for the output planes numbered n·Cout + o in [from, to) (default: all). Aᵀ m A is
+ * computed as (Aᵀ m) then times A, both with Aᵀ's rows written out.
  */
-export function winogradOutputs(m: F, s: WinogradShape, bias: F | undefined, y: F): void {
+export function winogradOutputs(m: F, s: WinogradShape, bias: F | undefined, y: F, from = 0, to = s.images * s.outChannels): void {
   const alpha = checkKernel(s.kernel);
-  const { images, outChannels, outH, outW } = s;
+  const { outChannels, outH, outW } = s;
   const { tilesH, tilesW, tiles } = winogradTiles(s);
   const stride = winogradPlane(outChannels * tiles);
   const p = new Float64Array(2 * alpha); // Aᵀ m (2×α)
-  for (let o = 0; o < outChannels; o++) {
+  for (let no = from; no < to; no++) {
+    const n = Math.floor(no / outChannels), o = no - n * outChannels;
     const b = bias ? bias[o] : 0;
-    for (let n = 0; n < images; n++) {
-      const plane = (n * outChannels + o) * outH * outW;
-      for (let ty = 0; ty < tilesH; ty++)
-        for (let tx = 0; tx < tilesW; tx++) {
-          const at = o * tiles + (n * tilesH + ty) * tilesW + tx;
-          let y00, y01, y10, y11;
-          if (alpha === 4) {
-            // Aᵀ = [1 1 1 0; 0 1 −1 −1]
-            for (let q = 0; q < 4; q++) {
-              const m0 = m[at + q * stride], m1 = m[at + (4 + q) * stride], m2 = m[at + (8 + q) * stride], m3 = m[at + (12 + q) * stride];
-              p[q] = m0 + m1 + m2;
-              p[4 + q] = m1 - m2 - m3;
-            }
-            y00 = p[0] + p[1] + p[2];
-            y01 = p[1] - p[2] - p[3];
-            y10 = p[4] + p[5] + p[6];
-            y11 = p[5] - p[6] - p[7];
-          } else {
-            // Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1]
-            for (let q = 0; q < 6; q++) {
-              const m0 = m[at + q * stride], m1 = m[at + (6 + q) * stride], m2 = m[at + (12 + q) * stride];
-              const m3 = m[at + (18 + q) * stride], m4 = m[at + (24 + q) * stride], m5 = m[at + (30 + q) * stride];
-              p[q] = m0 + m1 + m2 + m3 + m4;
-              p[6 + q] = m1 - m2 + 2 * (m3 - m4) + m5;
-            }
-            y00 = p[0] + p[1] + p[2] + p[3] + p[4];
-            y01 = p[1] - p[2] + 2 * (p[3] - p[4]) + p[5];
-            y10 = p[6] + p[7] + p[8] + p[9] + p[10];
-            y11 = p[7] - p[8] + 2 * (p[9] - p[10]) + p[11];
+    const plane = no * outH * outW;
+    for (let ty = 0; ty < tilesH; ty++)
+      for (let tx = 0; tx < tilesW; tx++) {
+        const at = o * tiles + (n * tilesH + ty) * tilesW + tx;
+        let y00, y01, y10, y11;
+        if (alpha === 4) {
+          // Aᵀ = [1 1 1 0; 0 1 −1 −1]
+          for (let q = 0; q < 4; q++) {
+            const m0 = m[at + q * stride], m1 = m[at + (4 + q) * stride], m2 = m[at + (8 + q) * stride], m3 = m[at + (12 + q) * stride];
+            p[q] = m0 + m1 + m2;
+            p[4 + q] = m1 - m2 - m3;
           }
-          const h = 2 * ty, w = 2 * tx, base = plane + h * outW + w;
-          y[base] = y00 + b;
-          if (w + 1 < outW) y[base + 1] = y01 + b;
-          if (h + 1 < outH) {
-            y[base + outW] = y10 + b;
-            if (w + 1 < outW) y[base + outW + 1] = y11 + b;
+          y00 = p[0] + p[1] + p[2];
+          y01 = p[1] - p[2] - p[3];
+          y10 = p[4] + p[5] + p[6];
+          y11 = p[5] - p[6] - p[7];
+        } else {
+          // Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1]
+          for (let q = 0; q < 6; q++) {
+            const m0 = m[at + q * stride], m1 = m[at + (6 + q) * stride], m2 = m[at + (12 + q) * stride];
+            const m3 = m[at + (18 + q) * stride], m4 = m[at + (24 + q) * stride], m5 = m[at + (30 + q) * stride];
+            p[q] = m0 + m1 + m2 + m3 + m4;
+            p[6 + q] = m1 - m2 + 2 * (m3 - m4) + m5;
           }
+          y00 = p[0] + p[1] + p[2] + p[3] + p[4];
+          y01 = p[1] - p[2] + 2 * (p[3] - p[4]) + p[5];
+          y10 = p[6] + p[7] + p[8] + p[9] + p[10];
+          y11 = p[7] - p[8] + 2 * (p[9] - p[10]) + p[11];
         }
-    }
+        const h = 2 * ty, w = 2 * tx, base = plane + h * outW + w;
+        y[base] = y00 + b;
+        if (w + 1 < outW) y[base + 1] = y01 + b;
+        if (h + 1 < outH) {
+          y[base + outW] = y10 + b;
+          if (w + 1 < outW) y[base + outW + 1] = y11 + b;
+        }
+      }
   }
+}
+
+/** A WinogradShape as the ten numbers a worker thread receives (winogradTask's params). */
+function shapeParams(s: WinogradShape): number[] {
+  return [s.kernel, s.images, s.channels, s.outChannels, s.inH, s.inW, s.padTop, s.padLeft, s.outH, s.outW];
+}
+
+/**
+ * The transforms as plane tasks for the thread pool (gemm-threads.ts runs them on every thread,
+ * each over a range of planes): 0 winogradInputs(a0 = x, a1 = v), 1 winogradOutputs(a0 = m,
+ * a1 = y, a2 = bias), 2 winogradOutputGrads(a0 = dy, a1 = dm); params as shapeParams.
+ */
+export function winogradTask(task: number, params: ArrayLike<number>, a0: F, a1: F, a2: F | undefined, from: number, to: number): void {
+  const s = { kernel: params[0], images: params[1], channels: params[2], outChannels: params[3], inH: params[4], inW: params[5], padTop: params[6], padLeft: params[7], outH: params[8], outW: params[9] };
+  if (task === 0) winogradInputs(a0, s, a1, from, to);
+  else if (task === 1) winogradOutputs(a0, s, a2, a1, from, to);
+  else winogradOutputGrads(a0, s, a1, from, to);
+}
+
+/** Everything winogradTask calls: the source text the worker threads are given. */
+export const winogradThreadFunctions = [
+  winogradTask, winogradInputs, winogradOutputs, winogradOutputGrads, checkKernel, winogradTiles, winogradPlane,
+  inputRows4, inputRows6, tile4, gradTile4, gradTile6,
+];
+
+/** Runs transform `task` over all its planes, on all threads when that pays. */
+function transform(task: number, s: WinogradShape, a0: F, a1: F, a2?: F): void {
+  const aa = checkKernel(s.kernel) ** 2;
+  const { tiles } = winogradTiles(s);
+  const planes = s.images * (task === 0 ? s.channels : s.outChannels);
+  const params = shapeParams(s);
+  if (!parallelPlanes(task, planes, planes * (tiles / s.images) * aa, params, a0, a1, a2)) winogradTask(task, params, a0, a1, a2, 0, planes);
+}
+
+/** V for all of x (winogradInputs over every plane), on all threads when that pays. */
+export function winogradInputsAll(x: F, s: WinogradShape, v: F): void {
+  transform(0, s, x, v);
 }
 
 /** Scratch the three steps need: U α²·Cout·C, V α²·C·T, M α²·Cout·T scalars (each plane rounded up by winogradPlane). */
@@ -249,14 +290,14 @@ export function winogradConv(x: F, w: F, bias: F | undefined, s: WinogradShape, 
   const aa = checkKernel(s.kernel) ** 2;
   const { tiles } = winogradTiles(s);
   winogradFilters(s.kernel, w, s.outChannels, s.channels, adjoint, u);
-  if (!inputsReady) winogradInputs(x, s, v);
+  if (!inputsReady) transform(0, s, x, v);
   for (let xi = 0; xi < aa; xi++) {
     gemm({
       m: s.outChannels, n: tiles, k: s.channels, a: u, b: v, c: mm,
       aOffset: xi * winogradPlane(s.outChannels * s.channels), bOffset: xi * winogradPlane(s.channels * tiles), cOffset: xi * winogradPlane(s.outChannels * tiles),
     });
   }
-  winogradOutputs(mm, s, bias, y);
+  transform(1, s, mm, y, bias);
 }
 
 /** G (α×r) as above, element [i][k] at i·r + k. */
@@ -275,27 +316,27 @@ function filterMatrix(r: number): Float64Array {
 /**
  * dM[ξ, o, t] = (A dy_t Aᵀ)[ξ] for the 2×2 block dy_t of output gradient dy ([N, Cout, outH,
  * outW]) that tile t produced: the adjoint of winogradOutputs (outputs past outH × outW, which
- * the forward pass dropped, count as zero).
+ * the forward pass dropped, count as zero), for the planes numbered n·Cout + o in [from, to).
  */
-export function winogradOutputGrads(dy: F, s: WinogradShape, dm: F): void {
+export function winogradOutputGrads(dy: F, s: WinogradShape, dm: F, from = 0, to = s.images * s.outChannels): void {
   const alpha = checkKernel(s.kernel);
-  const { images, outChannels, outH, outW } = s;
+  const { outChannels, outH, outW } = s;
   const { tilesH, tilesW, tiles } = winogradTiles(s);
   const stride = winogradPlane(outChannels * tiles);
-  for (let n = 0; n < images; n++)
-    for (let o = 0; o < outChannels; o++) {
-      const plane = (n * outChannels + o) * outH * outW;
-      for (let ty = 0; ty < tilesH; ty++)
-        for (let tx = 0; tx < tilesW; tx++) {
-          const h = 2 * ty, w = 2 * tx, base = plane + h * outW + w;
-          const right = w + 1 < outW, down = h + 1 < outH;
-          const y00 = dy[base], y01 = right ? dy[base + 1] : 0;
-          const y10 = down ? dy[base + outW] : 0, y11 = down && right ? dy[base + outW + 1] : 0;
-          const at = o * tiles + (n * tilesH + ty) * tilesW + tx;
-          if (alpha === 4) gradTile4(y00, y01, y10, y11, dm, at, stride);
-          else gradTile6(y00, y01, y10, y11, dm, at, stride);
-        }
-    }
+  for (let no = from; no < to; no++) {
+    const n = Math.floor(no / outChannels), o = no - n * outChannels;
+    const plane = no * outH * outW;
+    for (let ty = 0; ty < tilesH; ty++)
+      for (let tx = 0; tx < tilesW; tx++) {
+        const h = 2 * ty, w = 2 * tx, base = plane + h * outW + w;
+        const right = w + 1 < outW, down = h + 1 < outH;
+        const y00 = dy[base], y01 = right ? dy[base + 1] : 0;
+        const y10 = down ? dy[base + outW] : 0, y11 = down && right ? dy[base + outW + 1] : 0;
+        const at = o * tiles + (n * tilesH + ty) * tilesW + tx;
+        if (alpha === 4) gradTile4(y00, y01, y10, y11, dm, at, stride);
+        else gradTile6(y00, y01, y10, y11, dm, at, stride);
+      }
+  }
 }
 
 /** A dy Aᵀ for α = 4 (A's rows [1 0], [1 1], [1 −1], [0 −1]), written to dm[at + ξ·stride]. */
@@ -369,8 +410,8 @@ export function winogradFilterGradScratchSizes(s: WinogradShape): { v: number; d
 export function winogradFilterGrad(x: F, dy: F, s: WinogradShape, dw: F, v: F, dm: F, du: F, inputsReady = false): void {
   const aa = checkKernel(s.kernel) ** 2;
   const { tiles } = winogradTiles(s);
-  if (!inputsReady) winogradInputs(x, s, v);
-  winogradOutputGrads(dy, s, dm);
+  if (!inputsReady) transform(0, s, x, v);
+  transform(2, s, dy, dm);
   for (let xi = 0; xi < aa; xi++) {
     gemm({
       m: s.outChannels, n: s.channels, k: tiles, a: dm, b: v, c: du, transB: true,
