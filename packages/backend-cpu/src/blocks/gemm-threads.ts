@@ -9,6 +9,9 @@
  * whoever computes it: the result is bitwise independent of the thread count. The caller
  * blocks in Atomics.wait (allowed on Node's main thread), so `gemm` stays synchronous.
  *
+ * The same pool runs plane tasks (parallelPlanes): the Winograd transforms, split by planes of
+ * shared-memory arrays the same way.
+ *
  * Outside Node (browsers) or after `setGemmThreads(1)`, everything runs on the calling thread.
  */
 import { scaleRows, type F } from './gemm.js';
