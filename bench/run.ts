@@ -1,7 +1,13 @@
 /**
- * `pnpm bench [--only W2,W5] [--runs N]`: runs every workload in bench/workloads/*.ts and
+ * `pnpm bench [--only W2,W5] [--runs N]`: runs every workload in bench/workloads/ and
  * prints one JSON object per line: id, median_ms, gflops (when the workload counts FLOPs),
  * images_per_s / examples_per_s (when it counts examples), runs, threads, backend.
+ *
+ * `pnpm bench` runs the compiled JavaScript (bench/dist, packages' dist) on plain Node, as a
+ * user's program runs the published packages. Not under tsx: with tsx's loader in the process,
+ * V8 stops trusting that no ArrayBuffer is ever detached and checks every typed-array access
+ * (measured 10–15% slower kernels; see packages/backend-cpu/README.md). This file also runs
+ * from source (`node --import tsx bench/run.ts`), with that cost.
  */
 import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -23,7 +29,7 @@ if (!(Number.isInteger(runs) && runs >= 1)) {
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'workloads');
 const workloads: Workload[] = [];
-for (const f of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+for (const f of readdirSync(dir).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).sort()) {
   const mod = (await import(pathToFileURL(join(dir, f)).href)) as { workloads?: Workload[] };
   workloads.push(...(mod.workloads ?? []));
 }

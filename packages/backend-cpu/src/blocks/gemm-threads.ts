@@ -15,7 +15,7 @@
  * Outside Node (browsers) or after `setGemmThreads(1)`, everything runs on the calling thread.
  */
 import { scaleRows, type F } from './gemm.js';
-import { gemmBlocked, gemmKernel3x4, gemmPackA, gemmPackB, gemmStoreTile, gemmTakeStrips, gemmWorkerMain, type GemmScratch } from './gemm-kernel.js';
+import { gemmBlocked, gemmKernel3x4, gemmPackA, gemmPackAll, gemmPackB, gemmStoreTile, gemmTakeStrips, gemmWorkerMain, type GemmScratch } from './gemm-kernel.js';
 import { winogradTask, winogradThreadFunctions } from './winograd.js';
 
 type WorkerThreads = typeof import('node:worker_threads');
@@ -81,7 +81,7 @@ function startPool(workers: number): Pool | undefined {
   // `__name` is what esbuild's keepNames (tsx) may insert into transpiled functions.
   const source = [
     'const __name = (f) => f;',
-    ...[gemmBlocked, gemmPackA, gemmPackB, gemmKernel3x4, gemmStoreTile, gemmTakeStrips, gemmWorkerMain, ...winogradThreadFunctions].map((f) => f.toString()),
+    ...[gemmBlocked, gemmPackA, gemmPackAll, gemmPackB, gemmKernel3x4, gemmStoreTile, gemmTakeStrips, gemmWorkerMain, ...winogradThreadFunctions].map((f) => f.toString()),
     `gemmWorkerMain(require('node:worker_threads'), winogradTask);`,
   ].join('\n');
   const ports: import('node:worker_threads').MessagePort[] = [];
@@ -91,7 +91,10 @@ function startPool(workers: number): Pool | undefined {
   const p: Pool = { workers: [], ports, ctl, job, owner, ids: new WeakMap(), forget, nextId: 0 };
   for (let i = 0; i < workers; i++) {
     const { port1, port2 } = new wt.MessageChannel();
-    const w = new wt.Worker(source, { eval: true, workerData: { ctl, job, owner, index: i, queue: workers, port: port2 }, transferList: [port2] });
+    // execArgv []: the workers run only the plain source above, so they skip the parent's
+    // --import hooks (a TypeScript loader such as tsx), which would cost start-up time and
+    // typed-array speed there (see the README's note on V8's detach checks).
+    const w = new wt.Worker(source, { eval: true, execArgv: [], workerData: { ctl, job, owner, index: i, queue: workers, port: port2 }, transferList: [port2] });
     w.unref();
     port1.unref();
     p.workers.push(w);
@@ -202,7 +205,7 @@ export function gemmThreaded(
   ]);
   // The caller takes strips too, computing them in place on the original arrays.
   runPosted(p, 'gemm', () =>
-    gemmTakeStrips(p.ctl, p.workers.length, p.owner, 0, strips, step, byCols, zero, m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch.pa, scratch.pb, scratch.acc),
+    gemmTakeStrips(p.ctl, p.workers.length, p.owner, 0, strips, step, byCols, zero, m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch),
   );
   if (direct) return true;
   for (let i = 0; i < strips; i++) {

@@ -115,6 +115,26 @@ describe('gemm against a plain triple loop', () => {
       expect(Math.max(...one.map((v, i) => Math.abs(v - ref[i])))).toBeLessThan(5e-3);
     }
   });
+  it('column strips share one packing of A per thread (several MC blocks and KC slices, ragged edges), and an A too large for that packs per block: bitwise as on one thread', () => {
+    // 130×300: two MC blocks (126 + 4 rows) and two KC slices (256 + 44) packed whole; 100×21000
+    // packs to 102·21000 > 2²¹ doubles (PACK_ALL_MAX), so every strip packs its own blocks.
+    for (const [m, n, k, transA] of [[130, 310, 300, false], [130, 310, 300, true], [100, 121, 21000, false]] as const) {
+      const r = new Rng(m + k);
+      const a = Float32Array.from({ length: m * k }, () => r.normal()), b = Float32Array.from({ length: k * n }, () => r.normal());
+      const run = (threads: number) => {
+        setGemmThreads(threads);
+        const c = new Float32Array(m * n);
+        gemm({ m, n, k, a, b, c, transA, alpha: 0.75 });
+        return c;
+      };
+      const one = run(1);
+      expect(Array.from(run(2)), `${m}×${n}×${k} transA=${transA}`).toEqual(Array.from(one));
+      const ref = reference({ m, n, k, a, b, c0: new Float64Array(m * n), lda: transA ? m : k, ldb: n, ldc: n, aOff: 0, bOff: 0, cOff: 0, transA, transB: false, alpha: 0.75, beta: 0 });
+      // Float32 storage of C between the KC slices: ≲ (k/256 + 1)·6e-8·|C| plus float64 sums; |C| ≲ 0.75·√k·4
+      // (4σ): at k = 21000 that is ~83·6e-8·435 ≈ 2e-3 at worst; at k = 300, ≈ 1e-5.
+      expect(Math.max(...Array.from(one, (v, i) => Math.abs(v - ref[i])))).toBeLessThan(k > 1000 ? 5e-3 : 1e-4);
+    }
+  });
   it('rejects a non-positive thread count', () => {
     expect(() => setGemmThreads(0)).toThrowError(/setGemmThreads: expected a positive integer, found 0/);
   });

@@ -36,7 +36,7 @@ export interface GemmArgs {
  * for float32 inputs too: the conversion happens once while packing instead of in the inner
  * loop, and the micro-kernel sees one array type (measured no slower than Float32Array panels).
  */
-const scratch: GemmScratch = { pa: new Float64Array(PACK_A_SIZE), pb: new Float64Array(PACK_B_SIZE), acc: new Float64Array(16) };
+const scratch: GemmScratch = { pa: new Float64Array(PACK_A_SIZE), pb: new Float64Array(PACK_B_SIZE), acc: new Float64Array(16), all: new Float64Array(0) };
 
 /** C[i, j] ← β·C[i, j] for the m×n window of C (β = 0 clears it, even NaN; β = 1 leaves it). */
 export function scaleRows(c: F, cOff: number, ldc: number, m: number, n: number, beta: number): void {
