@@ -1,5 +1,5 @@
 // Foundation workloads: GEMM 1024³, Linear forward+backward, MLP training throughput.
-import { createCpuBackend, cpuBackend, gemm, gemmThreads } from '@hubel/backend-cpu';
+import { createCpuBackend, cpuBackend, gemm, gemmThreads, setGemmThreads } from '@hubel/backend-cpu';
 import { ArrayDataset, Registry, Rng, Sequential, Sgd, Trainer } from '@hubel/core';
 import { activationLayers, Relu } from '@hubel/layers-activation';
 import { denseLayers, Linear } from '@hubel/layers-dense';
@@ -11,10 +11,11 @@ function randomArray(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => r.normal());
 }
 
-export const workloads: Workload[] = [
-  {
-    id: 'W4',
-    name: 'GEMM 1024x1024x1024 float32 (CPU)',
+/** C ← A·B for 1024² operands allocated by the CPU backend, on `threads` threads (default: all). */
+function gemm1024(id: string, name: string, threads?: number): Workload {
+  return {
+    id,
+    name,
     flops: 2 * 1024 ** 3,
     setup() {
       // Operands allocated by the CPU backend, as every layer's are (in shared memory, so the
@@ -24,9 +25,19 @@ export const workloads: Workload[] = [
       const a = be.data(be.tensor(randomArray(n * n, 1), [n, n]));
       const b = be.data(be.tensor(randomArray(n * n, 2), [n, n]));
       const c = be.data(be.alloc([n, n]));
-      return { run: () => gemm({ m: n, n, k: n, a, b, c }), threads: gemmThreads() };
+      const before = gemmThreads();
+      if (threads) setGemmThreads(threads);
+      return { run: () => gemm({ m: n, n, k: n, a, b, c }), threads: gemmThreads(), dispose: () => setGemmThreads(before) };
     },
-  },
+  };
+}
+
+export const workloads: Workload[] = [
+  gemm1024('W4', 'GEMM 1024x1024x1024 float32 (CPU)'),
+  // The same product on one thread: the per-core speed this host gives right now, to read W4's
+  // (and the other workloads') numbers against. The 2-core test host's vCPUs slow down by up to 3×
+  // when it is busy.
+  gemm1024('W4-1t', 'GEMM 1024x1024x1024 float32, one thread (CPU)', 1),
   {
     id: 'F2',
     name: 'Linear 1024→1024 forward+backward, batch 256 (CPU)',
