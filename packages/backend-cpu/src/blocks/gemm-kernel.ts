@@ -157,18 +157,19 @@ export function gemmKernel3x4(pa: Float64Array, ai: number, pb: Float64Array, bi
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
   let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
   let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-  for (let p = 0; p < kc; p++) {
-    const a0 = pa[ai], a1 = pa[ai + 1], a2 = pa[ai + 2];
+  // `| 0` tells V8 the indices are int32 that cannot overflow: without it every `ai + 1` carries
+  // an overflow check, and the loop ran 4.84 instead of 4.01 machine instructions per flop
+  // (callgrind, 384³ product).
+  for (const end = (ai + 3 * kc) | 0; ai < end; ai = (ai + 3) | 0, bi = (bi + 4) | 0) {
+    const a0 = pa[ai], a1 = pa[(ai + 1) | 0], a2 = pa[(ai + 2) | 0];
     let bv = pb[bi];
     c00 += a0 * bv; c10 += a1 * bv; c20 += a2 * bv;
-    bv = pb[bi + 1];
+    bv = pb[(bi + 1) | 0];
     c01 += a0 * bv; c11 += a1 * bv; c21 += a2 * bv;
-    bv = pb[bi + 2];
+    bv = pb[(bi + 2) | 0];
     c02 += a0 * bv; c12 += a1 * bv; c22 += a2 * bv;
-    bv = pb[bi + 3];
+    bv = pb[(bi + 3) | 0];
     c03 += a0 * bv; c13 += a1 * bv; c23 += a2 * bv;
-    ai += 3;
-    bi += 4;
   }
   c[ci] += c00; c[ci + 1] += c01; c[ci + 2] += c02; c[ci + 3] += c03;
   ci += ldc;
