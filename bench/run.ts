@@ -6,7 +6,7 @@
  * `pnpm bench` runs the compiled JavaScript (bench/dist, packages' dist) on plain Node, as a
  * user's program runs the published packages. Not under tsx: with tsx's loader in the process,
  * V8 stops trusting that no ArrayBuffer is ever detached and checks every typed-array access
- * (measured 10–15% slower kernels; see packages/backend-cpu/README.md). This file also runs
+ * (measured 6–14% slower; see packages/backend-cpu/README.md). This file also runs
  * from source (`node --import tsx bench/run.ts`), with that cost.
  */
 import { readdirSync } from 'node:fs';
