@@ -1,4 +1,4 @@
-// ONNX's own node test cases (shared/onnx-conformance, read in place) through Hubel's importer
+// ONNX's own node test cases (tests/conformance/onnx-cases, or ONNX_CONFORMANCE_DIR) through Hubel's importer
 // and CPU backend: import model.onnx, feed input_N.pb, compare with output_N.pb using ONNX's
 // tolerance (harness.ts; the WebGPU run is tests/parity/conformance-webgpu.test.ts). Prints a
 // table and, as its last line, `conformance: N passed, N failed, N unsupported`.
@@ -6,12 +6,12 @@ import { cpuBackend, createCpuBackend } from '@hubel/backend-cpu';
 import { Registry } from '@hubel/core';
 import { existsSync } from 'node:fs';
 import { afterAll, describe, it } from 'vitest';
-import { casesDir, layerPlugins, registerConformanceCases } from './harness.js';
+import { casesDir, layerPlugins, missingCasesMessage, registerConformanceCases } from './harness.js';
 
 describe(`ONNX conformance cases (${casesDir})`, () => {
   if (!existsSync(casesDir)) {
     it('finds the conformance cases', () => {
-      throw new Error(`ONNX conformance cases not found at ${casesDir} (expected ../shared/onnx-conformance/cases beside the repository, or set ONNX_CONFORMANCE_DIR)`);
+      throw new Error(missingCasesMessage());
     });
     return;
   }

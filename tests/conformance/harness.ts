@@ -1,6 +1,6 @@
 // The conformance harness shared by the CPU suite (conformance.test.ts) and the WebGPU one
-// (tests/parity/conformance-webgpu.test.ts): ONNX's own node test cases (shared/onnx-conformance,
-// read in place) through Hubel's importer on a given backend: import model.onnx, feed
+// (tests/parity/conformance-webgpu.test.ts): ONNX's own node test cases (tests/conformance/onnx-cases,
+// or ONNX_CONFORMANCE_DIR) through Hubel's importer on a given backend: import model.onnx, feed
 // input_N.pb, compare with output_N.pb using ONNX's tolerance. A case is attempted when every
 // op in its graph is importable and its tensors are float (int64 only for indices, shapes and
 // labels); the others are listed as unsupported. `register` adds one test per case and prints a
@@ -16,14 +16,11 @@ import * as norm from '@hubel/layers-norm';
 import * as pool from '@hubel/layers-pool';
 import * as tensor from '@hubel/layers-tensor';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { expect } from 'vitest';
+import { casesDir } from './cases-dir.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** Where the cases are: env ONNX_CONFORMANCE_DIR, else ../shared/onnx-conformance/cases beside the repository. */
-export const casesDir = process.env.ONNX_CONFORMANCE_DIR ? resolve(process.env.ONNX_CONFORMANCE_DIR) : resolve(repoRoot, '../shared/onnx-conformance/cases');
+export { casesDir, missingCasesMessage } from './cases-dir.js';
 
 const isPlugin = (v: unknown): v is Plugin => typeof v === 'object' && v !== null && 'name' in v && ('layers' in v || 'kernels' in v);
 

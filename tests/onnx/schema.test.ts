@@ -3,15 +3,14 @@
 // field numbers, types and packed/unpacked encodings (a wrong one changes the bytes).
 import { decodeModel, onnxType } from '@hubel/io';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { casesDir, missingCasesMessage } from '../conformance/cases-dir.js';
 
-const casesDir = process.env.ONNX_CONFORMANCE_DIR ? resolve(process.env.ONNX_CONFORMANCE_DIR) : resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/onnx-conformance/cases');
 
 describe('ONNX schema', () => {
   it(`re-encodes ONNX's own model and tensor files byte for byte (${casesDir})`, () => {
-    if (!existsSync(casesDir)) throw new Error(`ONNX conformance cases not found at ${casesDir} (set ONNX_CONFORMANCE_DIR)`);
+    if (!existsSync(casesDir)) throw new Error(missingCasesMessage());
     const Model = onnxType('ModelProto'), Tensor = onnxType('TensorProto');
     let files = 0;
     for (const c of readdirSync(casesDir)) {

@@ -8,14 +8,14 @@ import { gpuBackendOrSkip } from '@hubel/backend-webgpu/testing';
 import { Registry } from '@hubel/core';
 import { existsSync } from 'node:fs';
 import { afterAll, describe, it } from 'vitest';
-import { casesDir, layerPlugins, registerConformanceCases } from '../conformance/harness.js';
+import { casesDir, layerPlugins, missingCasesMessage, registerConformanceCases } from '../conformance/harness.js';
 
 const gpu = await gpuBackendOrSkip();
 
 gpu.describe(describe, `ONNX conformance cases on WebGPU (${casesDir})`, (backend) => {
   if (!existsSync(casesDir)) {
     it('finds the conformance cases', () => {
-      throw new Error(`ONNX conformance cases not found at ${casesDir} (expected ../shared/onnx-conformance/cases beside the repository, or set ONNX_CONFORMANCE_DIR)`);
+      throw new Error(missingCasesMessage());
     });
     return;
   }

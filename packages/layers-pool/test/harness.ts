@@ -1,5 +1,7 @@
 /** Test-only helpers: run one pooling layer forward and backward on a float64 CPU backend; read ONNX test tensors. */
 import { readFileSync, existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { casesDir } from '../../../tests/conformance/cases-dir.js';
 import { createCpuBackend, cpuBackend } from '@hubel/backend-cpu';
 import { GraphBuilder, Registry, type AnyLayer } from '@hubel/core';
 import { poolLayers } from '@hubel/layers-pool';
@@ -41,8 +43,8 @@ export async function runLayer(layer: AnyLayer, attrs: object, x: ArrayLike<numb
   }
 }
 
-/** ONNX's operator test cases, read in place from ../shared (never copied into the repository). */
-export const CONFORMANCE = new URL('../../../../shared/onnx-conformance/cases/', import.meta.url);
+/** ONNX's operator test cases: the repository's copy, or ONNX_CONFORMANCE_DIR (tests/conformance/cases-dir.ts). */
+export const CONFORMANCE = pathToFileURL(`${casesDir}/`);
 
 /** Dims and float32 raw_data of a TensorProto file (field 1 dims, field 9 raw_data): just enough for ONNX's test data. */
 export function readTensorProto(caseName: string, file: string): { dims: number[]; values: Float32Array } {
