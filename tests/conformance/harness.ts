@@ -3,11 +3,12 @@
 // or ONNX_CONFORMANCE_DIR) through Hubel's importer on a given backend: import model.onnx, feed
 // input_N.pb, compare with output_N.pb using ONNX's tolerance. A case is attempted when every
 // op in its graph is importable and its tensors are float (int64 only for indices, shapes and
-// labels); the others are listed as unsupported. `register` adds one test per case and prints a
-// table and, as its last line, `<label>: N passed, N failed, N unsupported` after all tests.
+// labels, any integer type for Pow's exponent); the others are listed as unsupported.
+// `register` adds one test per case and prints a table and, as its last line,
+// `<label>: N passed, N failed, N unsupported` after all tests.
 import type { Backend, Plugin } from '@hubel/core';
 import { Registry } from '@hubel/core';
-import { DataType, UnsupportedOnnxError, dataTypeName, decodeModel, decodeTensorProto, importModelProto, importableOps, readTensor, type OnnxModelProto } from '@hubel/io';
+import { DataType, UnsupportedOnnxError, dataTypeName, decodeModel, decodeTensorProto, importModelProto, importableOps, integerInputsReadAsFloat, readTensor, type OnnxModelProto } from '@hubel/io';
 import * as activation from '@hubel/layers-activation';
 import * as conv from '@hubel/layers-conv';
 import * as dense from '@hubel/layers-dense';
@@ -50,10 +51,14 @@ function manifestOps(): Map<string, string> {
 function outOfScope(model: OnnxModelProto, importable: ReadonlySet<string>): string | undefined {
   const ops = [...new Set(model.graph.nodes.map((n) => `${n.domain}::${n.opType}`))].filter((k) => !importable.has(k));
   if (ops.length) return `ops not supported: ${ops.map((k) => k.replace(/^::/, '')).join(', ')}`;
-  // Hubel computes in float32 and keeps int32 tensors only for labels, indices and shapes.
-  const dtypeWhy = 'Hubel computes in float32, int only for labels and indices';
+  // Hubel computes in float32 and keeps int32 tensors only for labels, indices and shapes; the
+  // importer reads integer inputs that only feed Pow's exponent as floats (Pow's result has the
+  // base's type), so those are in scope whatever their integer type.
+  const dtypeWhy = 'Hubel computes in float32, int only for labels, indices and Pow exponents';
+  const readAsFloat = integerInputsReadAsFloat(model.graph);
   for (const v of model.graph.inputs) {
     if (v.kind !== 'tensor') return `${v.kind} input '${v.name}' (Hubel graphs take tensors)`;
+    if (readAsFloat.has(v.name)) continue;
     if (v.elemType !== DataType.FLOAT && v.elemType !== DataType.INT64) return `${dataTypeName(v.elemType ?? 0)} input '${v.name}' (${dtypeWhy})`;
   }
   if (model.graph.inputs[0]?.elemType !== DataType.FLOAT) return `${dataTypeName(model.graph.inputs[0]?.elemType ?? 0)} data input (${dtypeWhy})`;
@@ -65,12 +70,20 @@ function outOfScope(model: OnnxModelProto, importable: ReadonlySet<string>): str
   return undefined;
 }
 
-/** ONNX's runner: |a − e| ≤ 1e-7 + 1e-3·|e| element by element, NaN equal to NaN. */
-function firstMismatch(actual: ArrayLike<number>, expected: ArrayLike<number>): string | undefined {
+/**
+ * ONNX's runner (numpy's assert_allclose with rtol 1e-3, atol 1e-7, equal_nan): element by
+ * element |a − e| ≤ 1e-7 + 1e-3·|e| for a finite expected value; an infinite expected value
+ * needs the same infinity (a tolerance around ∞ is ∞ itself, so the formula cannot decide it:
+ * ∞ − ∞ is NaN); a NaN expected value needs a NaN. A NaN or infinite actual value against a
+ * finite expected one fails (the comparison with NaN or ∞ is false). Returns a description of
+ * the first mismatch (or of differing lengths), or undefined when every element matches.
+ */
+export function firstMismatch(actual: ArrayLike<number>, expected: ArrayLike<number>): string | undefined {
+  if (actual.length !== expected.length) return `${actual.length} values vs expected ${expected.length}`;
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i], e = expected[i];
-    if (Number.isNaN(e) && Number.isNaN(a)) continue;
-    if (!(Math.abs(a - e) <= 1e-7 + 1e-3 * Math.abs(e))) return `element ${i}: ${a} vs expected ${e}`;
+    const ok = Number.isNaN(e) ? Number.isNaN(a) : Number.isFinite(e) ? Math.abs(a - e) <= 1e-7 + 1e-3 * Math.abs(e) : a === e;
+    if (!ok) return `element ${i}: ${a} vs expected ${e}`;
   }
   return undefined;
 }

@@ -3,7 +3,7 @@
  * writes, checkpoints that resume training exactly, and a model inspector.
  */
 export { exportOnnx, buildModelProto, irVersionFor, MIN_EXPORT_OPSET, MAX_EXPORT_OPSET, type ExportOptions } from './export/export.js';
-export { importOnnx, importModelProto, importableOps, type ImportOptions } from './import/import.js';
+export { importOnnx, importModelProto, importableOps, integerInputsReadAsFloat, type ImportOptions } from './import/import.js';
 export { UnsupportedOnnxError } from './import/errors.js';
 export { ADAPTERS, type OnnxAdapter } from './import/adapters.js';
 export type { ImportContext } from './import/context.js';

@@ -148,9 +148,12 @@ export class ImportContext {
     return this.shape(name);
   }
 
+  readonly #intInputs = new Set<string>();
+
   /** Declares a graph input. */
   input(name: string, shape: readonly (number | null)[], dtype: 'float' | 'int32'): void {
     if (shape.includes(null)) this.#symbolicBatch = true;
+    if (dtype === 'int32') this.#intInputs.add(name);
     this.builder.input(name, shape, dtype);
     this.#built.add(name);
     this.#shapes.set(name, shape.map((d) => d ?? 1));
@@ -170,6 +173,15 @@ export class ImportContext {
     this.#nodeNames.add(name);
     const where = `${this.file}: ${o.where}`;
     const resolved = layer.resolve(attrs, where);
+    // An integer graph input in a float slot would fail at the first run (an integer Pow base,
+    // Add on int32 tensors: ONNX computes those in integers): say so while importing.
+    inputs.forEach((v, k) => {
+      if (!this.#intInputs.has(v) || layer.inputDTypes?.[k] === 'int32') return;
+      throw new UnsupportedOnnxError(
+        `${where}: graph input '${v}' holds integers, but input ${k} ('${layer.inputs[k]}') of Hubel's ${layerLabel(layer)} computes on float; Hubel reads integer graph inputs only as class labels and indices (and Pow exponents, as floats)`,
+        [`integer input ${k} of ${layerLabel(layer)}`],
+      );
+    });
     const inShapes = inputs.map((i) => this.shape(i));
     let outShapes: Shape[];
     try {

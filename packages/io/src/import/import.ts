@@ -1,6 +1,6 @@
 import { HubelError, fmtShape, layerLabel, type Backend, type Model, type Registry } from '@hubel/core';
 import { attributeValue } from '../attributes.js';
-import { decodeModel, type OnnxModelProto, type OnnxNodeProto, type OnnxTensorProto } from '../proto/messages.js';
+import { decodeModel, type OnnxGraphProto, type OnnxModelProto, type OnnxNodeProto, type OnnxTensorProto } from '../proto/messages.js';
 import { DataType, dataTypeName, readTensor, type HostTensor } from '../tensor-data.js';
 import { ADAPTERS } from './adapters.js';
 import { ImportContext } from './context.js';
@@ -29,6 +29,42 @@ export interface ImportOptions {
 
 const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16]);
 const INDEX_TYPES = new Set<number>([DataType.INT64, DataType.INT32]);
+const INTEGER_TYPES = new Set<number>([DataType.INT8, DataType.UINT8, DataType.INT16, DataType.UINT16, DataType.INT32, DataType.UINT32, DataType.INT64, DataType.UINT64]);
+
+/**
+ * Node input slots (by `domain::opType`) that ONNX types apart from the node's float output,
+ * allowing any integer type there: Pow's exponent (ONNX's T2 is int8…uint64 or a float type,
+ * while the output takes the base's type T). Hubel reads such integers as floats, which gives
+ * the same result: float32 holds every integer up to 2^24 exactly, and Pow converts anyway.
+ */
+const INTEGER_READ_AS_FLOAT: Readonly<Record<string, readonly number[]>> = { '::Pow': [1] };
+
+/**
+ * The graph inputs of an integer element type that `importOnnx` declares as float inputs:
+ * those that every node reads only where ONNX lets an integer tensor feed a float result (Pow's
+ * exponent) and that are not graph outputs themselves. Feed them float tensors holding the
+ * integer values. Any other integer input keeps its own rules (int32 for INT32/INT64 labels and
+ * indices, UnsupportedOnnxError for the rest).
+ */
+export function integerInputsReadAsFloat(graph: OnnxGraphProto): Set<string> {
+  const out = new Set<string>();
+  const outputs = new Set(graph.outputs.map((o) => o.name));
+  for (const i of graph.inputs) {
+    if (i.kind !== 'tensor' || !INTEGER_TYPES.has(i.elemType ?? 0) || outputs.has(i.name)) continue;
+    let read = false;
+    let onlyAsFloat = true;
+    for (const n of graph.nodes) {
+      const slots = INTEGER_READ_AS_FLOAT[`${n.domain}::${n.opType}`] ?? [];
+      n.inputs.forEach((v, k) => {
+        if (v !== i.name) return;
+        read = true;
+        if (!slots.includes(k)) onlyAsFloat = false;
+      });
+    }
+    if (read && onlyAsFloat) out.add(i.name);
+  }
+  return out;
+}
 
 /** How io can import an op: the Constant node itself, an adapter, or a registered layer. */
 function canImport(ctx: ImportContext, n: OnnxNodeProto): boolean {
@@ -54,7 +90,9 @@ export function importableOps(registry: Registry): Set<string> {
  * Reads a `.onnx` file into a Hubel model on `options.backend`, for inference or fine-tuning:
  * initializers feeding parameters become the parameters' values (trainable as the layer
  * declares), other initializers become trainable Constant nodes, Constant nodes and constant
- * inputs of attribute-like inputs (Reshape's shape) fold into attributes.
+ * inputs of attribute-like inputs (Reshape's shape) fold into attributes. Graph inputs of an
+ * integer type are int32 inputs (labels, indices), except those read only as Pow exponents,
+ * which are float inputs (`integerInputsReadAsFloat`).
  *
  * Each node maps through the registered layer whose `onnx.opType` (or type) matches, with
  * attributes from the layer's `fromOnnx` or snake_case → camelCase; a few ops with wider ONNX
@@ -99,16 +137,18 @@ export function importModelProto(proto: OnnxModelProto, options: ImportOptions):
     initNames.add(t.name);
   }
   const pendingInputs = new Map<string, () => { shape: (number | null)[]; dtype: 'float' | 'int32' }>();
+  const readAsFloat = integerInputsReadAsFloat({ ...graph, nodes });
   for (const i of graph.inputs) {
     const bound = options.inputValues?.[i.name];
     if (initNames.has(i.name) && !bound) continue; // an input with a default value: we use the default
     const where = `${file}: graph input '${i.name}'`;
     if (i.kind !== 'tensor') throw new UnsupportedOnnxError(`${where} is a ${i.kind}, not a tensor; Hubel graphs take tensors`, [`${i.kind} inputs`]);
     const et = i.elemType ?? 0;
-    if (!FLOAT_TYPES.has(et) && !INDEX_TYPES.has(et)) {
-      throw new UnsupportedOnnxError(`${where} has element type ${dataTypeName(et)}; Hubel computes on float tensors (and int32 class labels)`, [`${dataTypeName(et)} tensors`]);
+    const asFloat = FLOAT_TYPES.has(et) || readAsFloat.has(i.name);
+    if (!asFloat && !INDEX_TYPES.has(et)) {
+      throw new UnsupportedOnnxError(`${where} has element type ${dataTypeName(et)}; Hubel computes on float tensors (and int32 class labels; integer Pow exponents are read as floats)`, [`${dataTypeName(et)} tensors`]);
     }
-    const dtype = FLOAT_TYPES.has(et) ? 'float' : 'int32';
+    const dtype = asFloat ? 'float' : 'int32';
     const declare = () => ({ shape: resolveInputShape(i.name, i.shape, options.inputShapes?.[i.name], where), dtype }) as const;
     if (bound) {
       const t = 'values' in bound ? bound : readTensor(bound, `${file}: value bound to input '${i.name}'`);
