@@ -15,7 +15,7 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
-  train: { summary: 'train a model on an IDX image set (default: the Fashion-MNIST convnet on the bundled sample)', usage: 'hubel train [flags]', flags: trainFlags, run: train },
+  train: { summary: 'train a model on IDX files or a folder of PNG/JPEG images, one sub-folder per class (default: the Fashion-MNIST convnet on the bundled sample)', usage: 'hubel train [flags]', flags: trainFlags, run: train },
   eval: { summary: 'error rate, top-k error and confusion matrix of an .onnx model', usage: 'hubel eval --model FILE.onnx [--data DIR] [--json]', flags: evalFlags, run: evaluate },
   inspect: { summary: 'print an .onnx model (or a zoo model): inputs, outputs, shapes at every layer, parameters', usage: 'hubel inspect FILE.onnx | hubel inspect --model NAME', flags: inspectFlags, run: inspect },
   export: { summary: 'write an untrained zoo model (e.g. AlexNet) as ONNX', usage: 'hubel export --model NAME --out FILE.onnx', flags: exportFlags, run: exportModel },

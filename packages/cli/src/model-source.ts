@@ -12,6 +12,8 @@ export interface ModelSourceOptions {
   readonly seed: number;
   /** Size options for a zoo model (`--hidden`, `--dropout`); only models that have them take them. */
   readonly knobs?: Partial<Record<ZooKnob, number>>;
+  /** The model of a file `spec`, when the caller has read it already (it is then not read again). */
+  readonly loaded?: Model;
 }
 
 /** True when `--model` names a file rather than a zoo entry. */
@@ -27,8 +29,13 @@ export function isModelFile(spec: string): boolean {
 export async function resolveModel(spec: string, o: ModelSourceOptions): Promise<Model> {
   checkKnobs(spec, o.knobs ?? {});
   if (isModelFile(spec)) {
-    const model = await readModelFile(spec, o.registry, o.backend);
-    checkModelInput(model, o.inputShape, spec);
+    const model = o.loaded ?? (await readModelFile(spec, o.registry, o.backend));
+    try {
+      checkModelInput(model, o.inputShape, spec);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
     const scores = model.valueInfo.get(model.outputs[0])?.shape;
     if (scores && scores.length === 2 && scores[1] !== null && scores[1] !== o.classes) {
       model.dispose();

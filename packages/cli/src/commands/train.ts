@@ -13,11 +13,12 @@ import {
   Trainer,
   type ArrayDataset,
   type Dataset,
+  type Model,
   type Optimizer,
   type RunSummary,
   type TrainerPlugin,
 } from '@hubel/core';
-import { AugmentedDataset, FASHION_MNIST_SAMPLE_DIR, loadMnist, trainValidationSplit, type ImageSet } from '@hubel/data';
+import { AugmentedDataset, FASHION_MNIST_SAMPLE_DIR, dataDirKind, loadMnist, trainValidationSplit, type ImageSet } from '@hubel/data';
 import { SoftmaxCrossEntropy } from '@hubel/layers-loss';
 import { BatchNormFinalizer } from '@hubel/layers-norm';
 import { zooEntry } from '@hubel/models';
@@ -26,14 +27,15 @@ import { writeFileAtomic } from '@hubel/io';
 import { parseArgs, type FlagSpecs } from '../args.js';
 import type { CliContext } from '../context.js';
 import { ensureWritableDir } from '../files.js';
+import { imageTarget, loadFolderForTraining, modelImageShape, splitFractions } from '../image-data.js';
 import { checkKnobs, isModelFile, resolveModel } from '../model-source.js';
-import { readCheckpoint, readRunRecord, writeCheckpoint, writeModelFile, type RunConfig } from '../persist.js';
+import { readCheckpoint, readModelFile, readRunRecord, writeCheckpoint, writeModelFile, type RunConfig } from '../persist.js';
 import { firstLayerPicture } from '../pictures.js';
 import { cliRegistry, createBackend, type BackendChoice } from '../runtime.js';
 
 export const trainFlags: FlagSpecs = {
   model: { kind: 'string', meta: 'NAME|FILE', help: 'fashion, lenet, alexnet, alexnet-1tower, mlp, or an .onnx file to fine-tune', default: 'fashion' },
-  data: { kind: 'string', meta: 'DIR', help: 'directory of MNIST-format IDX files (train-*, t10k-*, raw or .gz)', default: 'the bundled Fashion-MNIST sample' },
+  data: { kind: 'string', meta: 'DIR', help: 'directory of MNIST-format IDX files (train-*, t10k-*, raw or .gz), or of PNG/JPEG images in one sub-folder per class (optionally inside train/, val/, test/)', default: 'the bundled Fashion-MNIST sample' },
   epochs: { kind: 'int', meta: 'N', help: 'epochs to train (in total, when resuming)', default: '10' },
   batch: { kind: 'int', meta: 'N', help: 'mini-batch size', default: '64' },
   lr: { kind: 'number', meta: 'X', help: 'learning rate', default: '0.001 for adam, 0.05 for sgd' },
@@ -46,9 +48,11 @@ export const trainFlags: FlagSpecs = {
   resume: { kind: 'string', meta: 'DIR', help: 'continue the run whose checkpoint.onnx is in DIR' },
   hidden: { kind: 'int', meta: 'N', help: 'hidden units of the zoo model\'s fully connected layer (fashion)', default: 'the model\'s (fashion: 128)' },
   dropout: { kind: 'number', meta: 'X', help: 'dropout ratio of the zoo model (fashion, alexnet)', default: 'the model\'s (0.5)' },
-  validation: { kind: 'number', meta: 'F', help: 'fraction of the training set held out for validation (0: none)', default: '0.1' },
+  validation: { kind: 'number', meta: 'F', help: 'fraction of the training set held out for validation (0: none); IDX data and image folders with train/ but no val/', default: '0.1' },
+  split: { kind: 'string', meta: 'TRAIN,VAL,TEST', help: 'image folder of class folders: fractions of each class for training, validation and test (seeded by --seed)', default: '0.8,0.1,0.1' },
+  resize: { kind: 'string', oneOf: ['none', 'area', 'bilinear'], help: 'image folders: resize images that are not the model\'s input size (area average or bilinear); none rejects them', default: 'none' },
   augment: { kind: 'string', oneOf: ['none', 'flip', 'crop', 'flip+crop'], help: 'training augmentation (crop pads by 2)', default: 'none' },
-  limit: { kind: 'int', meta: 'N', help: 'use only the first N training and N test images (quick runs)' },
+  limit: { kind: 'int', meta: 'N', help: 'use only the first N training and N test images (quick runs; image folders: N per part, classes in turn)' },
 };
 
 interface TrainSettings extends RunConfig {
@@ -57,7 +61,8 @@ interface TrainSettings extends RunConfig {
 }
 
 /**
- * `hubel train`: trains a zoo model (or an .onnx model) on an IDX image set with progress,
+ * `hubel train`: trains a zoo model (or an .onnx model) on an IDX image set or an image folder
+ * (PNG/JPEG, one sub-folder per class; read in the model's input format) with progress,
  * per-epoch training/validation error, batch-norm finalization, a checkpoint per epoch and on
  * Ctrl-C, and writes model.onnx, checkpoint.onnx, metrics.jsonl, filters.png and curves.svg.
  * Returns the exit code (0 done, 130 interrupted).
@@ -86,24 +91,44 @@ export async function train(argv: readonly string[], ctx: CliContext, defaults: 
     limit: pick('limit', 'limit', undefined),
     hidden: pick('hidden', 'hidden', undefined),
     dropout: pick('dropout', 'dropout', undefined),
+    split: pick('split', 'split', undefined),
+    resize: pick('resize', 'resize', undefined),
     backend: (flags.backend as BackendChoice | undefined) ?? defaults.backend ?? 'cpu',
     out: resolve((flags.out as string | undefined) ?? resumeDir ?? defaults.out ?? 'out'),
   };
   validateSettings(s);
   ensureWritableDir(s.out);
 
-  const trainSet = await loadMnist(s.data, { split: 'train', limit: s.limit });
-  const testSet = await loadTestSet(s.data, s.limit, ctx);
-  const { train: trainData, validation } = splitForValidation(trainSet.dataset, s);
-  const [c, h, w] = trainSet.dataset.inputShape;
-  ctx.stderr(`data: ${s.data}: ${trainData.length} training, ${validation?.length ?? 0} validation, ${testSet?.dataset.length ?? 0} test images of ${c}×${h}×${w}, ${trainSet.classNames.length} classes\n`);
-
   const registry = cliRegistry();
   const backend = await createBackend(registry, s.backend);
   const checkpoint = resumeDir ? await readCheckpoint(resumeDir, registry, backend) : undefined;
+  let loaded: Model | undefined;
+  let classNames: readonly string[];
+  let trainData: ArrayDataset;
+  let validation: Dataset | undefined;
+  let testSet: ImageSet | undefined;
+  let dataMetadata: Record<string, string> = {};
+  let layout = '';
+  if ((await dataDirKind(s.data)) === 'idx') {
+    if (flags.split !== undefined || flags.resize !== undefined) throw new HubelError('attribute', `hubel train: --${flags.split !== undefined ? 'split' : 'resize'} applies to image folders; ${s.data} holds IDX files${flags.split !== undefined ? ' (hold out validation images with --validation)' : ''}`);
+    const trainSet = await loadMnist(s.data, { split: 'train', limit: s.limit });
+    testSet = await loadTestSet(s.data, s.limit, ctx);
+    ({ train: trainData, validation } = splitForValidation(trainSet.dataset, s));
+    classNames = trainSet.classNames;
+  } else {
+    // The images are read in the model's format: a zoo model's designed input, a file's or checkpoint's input.
+    if (!checkpoint && isModelFile(s.model)) loaded = await readModelFile(s.model, registry, backend);
+    const source = checkpoint ? checkpoint.model : loaded;
+    const target = imageTarget(source ? modelImageShape(source) : zooEntry(s.model).defaultInput, source ? (checkpoint ? join(resumeDir!, 'checkpoint.onnx') : s.model) : `model '${s.model}'`);
+    const folder = await loadFolderForTraining(s.data, { target, split: s.split, validationGiven: flags.validation !== undefined, validation: s.validation, seed: s.seed, resize: s.resize ?? 'none', limit: s.limit, warn: (m) => ctx.stderr(`${m}\n`) });
+    ({ train: trainData, validation, test: testSet, classNames, metadata: dataMetadata, summary: layout } = folder);
+  }
+  const [c, h, w] = trainData.inputShape;
+  ctx.stderr(`data: ${s.data}${layout}: ${trainData.length} training, ${validation?.length ?? 0} validation, ${testSet?.dataset.length ?? 0} test images of ${c}×${h}×${w}, ${classNames.length} classes\n`);
+
   const model = checkpoint
     ? checkpoint.model
-    : await resolveModel(s.model, { registry, backend, inputShape: [c, h, w], classes: trainSet.classNames.length, seed: s.seed, knobs: { hidden: s.hidden, dropout: s.dropout } });
+    : await resolveModel(s.model, { registry, backend, inputShape: [c, h, w], classes: classNames.length, seed: s.seed, knobs: { hidden: s.hidden, dropout: s.dropout }, loaded });
   ctx.stderr(`model: ${s.model}, ${model.paramCount().toLocaleString('en-US')} parameters, backend ${backend.description}\n`);
 
   const optimizer = makeOptimizer(s);
@@ -114,7 +139,7 @@ export async function train(argv: readonly string[], ctx: CliContext, defaults: 
   const finalizer = new BatchNormFinalizer();
   const plugins: TrainerPlugin[] = [new NanGuard(), new ProgressBar({ write: ctx.stderr, inPlace: ctx.tty }), new MetricsLog(metricsPath), finalizer];
   if (s.schedule !== 'none') plugins.push(new LrSchedule(s.schedule === 'cosine' ? cosineSchedule(s.epochs) : stepSchedule(Math.max(1, Math.ceil(s.epochs / 3)), 0.1)));
-  const trainer = new Trainer({ model, loss: SoftmaxCrossEntropy, optimizer, seed: s.seed, topK: trainSet.classNames.length > 5 ? [5] : [], plugins });
+  const trainer = new Trainer({ model, loss: SoftmaxCrossEntropy, optimizer, seed: s.seed, topK: classNames.length > 5 ? [5] : [], plugins });
   const save = async () => writeCheckpoint(s.out, model, await trainer.state(), { config: configOf(s), augmentRng: augmented?.getState() });
   trainer.hooks.epochEnd.tapPromise('Checkpoint', save);
 
@@ -146,8 +171,9 @@ export async function train(argv: readonly string[], ctx: CliContext, defaults: 
   const last = summary.history.at(-1);
   await writeModelFile(join(s.out, 'model.onnx'), model, {
     'hubel.model': s.model,
-    'hubel.labels': JSON.stringify(trainSet.classNames),
+    'hubel.labels': JSON.stringify(classNames),
     'hubel.input': `float32 [N, ${c}, ${h}, ${w}], pixel values scaled to [0, 1]`,
+    ...dataMetadata,
     'hubel.output': 'class scores (logits; softmax gives probabilities)',
     'hubel.epochs': String(trainer.epoch),
     ...(last ? { 'hubel.val_error': String(last.valError), 'hubel.train_error': String(last.trainError) } : {}),
@@ -155,7 +181,7 @@ export async function train(argv: readonly string[], ctx: CliContext, defaults: 
   });
   const picture = await firstLayerPicture(model);
   if (picture) await writeFileAtomic(join(s.out, 'filters.png'), encodePng(picture));
-  await writeFileAtomic(join(s.out, 'curves.svg'), svgBytes(errorCurvesSvg(summary.history, { title: `${s.model} on ${trainSet.classNames.length}-class ${c}×${h}×${w} images` })));
+  await writeFileAtomic(join(s.out, 'curves.svg'), svgBytes(errorCurvesSvg(summary.history, { title: `${s.model} on ${classNames.length}-class ${c}×${h}×${w} images` })));
   ctx.stderr(`wrote ${['model.onnx', 'checkpoint.onnx', 'metrics.jsonl', picture ? 'filters.png' : '', 'curves.svg'].filter(Boolean).map((f) => join(s.out, f)).join(', ')}\n`);
   model.dispose();
   optimizer.dispose();
@@ -170,6 +196,7 @@ function validateSettings(s: TrainSettings): void {
   if (!(s.weightDecay >= 0)) throw bad('weight-decay', 'non-negative', s.weightDecay);
   if (!(s.validation >= 0 && s.validation < 1)) throw bad('validation', 'a fraction in [0, 1)', s.validation);
   if (s.limit !== undefined && !(s.limit >= 2)) throw bad('limit', 'at least 2', s.limit);
+  if (s.split !== undefined) splitFractions(s.split, 'train');
   if (!isModelFile(s.model)) zooEntry(s.model);
   checkKnobs(s.model, { hidden: s.hidden, dropout: s.dropout });
 }
@@ -186,7 +213,7 @@ async function loadTestSet(dir: string, limit: number | undefined, ctx: CliConte
   }
 }
 
-function splitForValidation(data: ArrayDataset, s: TrainSettings): { train: ArrayDataset; validation?: Dataset } {
+function splitForValidation(data: ArrayDataset, s: TrainSettings): { train: ArrayDataset; validation?: ArrayDataset } {
   if (s.validation === 0) return { train: data };
   return trainValidationSplit(data, { validation: s.validation, seed: s.seed });
 }
