@@ -63,6 +63,32 @@ describe('release plan', () => {
     expect(readFileSync(join(ws, 'packages/h/CHANGELOG.md'), 'utf8')).toContain('On two lines.');
   }, 30_000);
 
+  it('matches changeset version on a fixed group', () => {
+    const ws = join(work, 'ws-fixed');
+    const pkg = (dir: string, manifest: object) => write(join(ws, 'packages', dir, 'package.json'), JSON.stringify(manifest, null, 2));
+    write(join(ws, 'package.json'), JSON.stringify({ name: 'fixture-root', private: true }));
+    write(join(ws, 'pnpm-workspace.yaml'), 'packages:\n  - packages/*\n');
+    // p, q, r fixed together: r's minor lifts the group to minor; q's peer dependency on p then
+    // makes q major, and with it the group (all 1.0.0); s, outside the group, depends on q and
+    // leaves its range → patch.
+    write(join(ws, '.changeset/config.json'), JSON.stringify({ changelog: '@changesets/cli/changelog', commit: false, access: 'public', baseBranch: 'main', updateInternalDependencies: 'patch', fixed: [['p', 'q', 'r']], ignore: [] }));
+    pkg('p', { name: 'p', version: '0.4.0' });
+    pkg('q', { name: 'q', version: '0.4.0', peerDependencies: { p: 'workspace:^' } });
+    pkg('r', { name: 'r', version: '0.4.0' });
+    pkg('s', { name: 's', version: '3.0.0', dependencies: { q: 'workspace:^' } });
+    write(join(ws, '.changeset/one.md'), '---\n"p": patch\n"r": minor\n---\n\nTogether.\n');
+    const { root: r, packages } = readWorkspacePackages(ws);
+    const plan = planReleases([r, ...packages], readChangesets(ws), readChangesetConfig(ws));
+    const planned = Object.fromEntries([...plan.values()].map((p) => [p.name, incVersion(p.oldVersion, p.type)]));
+    symlinkSync(join(root, 'node_modules'), join(ws, 'node_modules'), 'junction');
+    execFileSync(process.execPath, [join(root, 'node_modules/@changesets/cli/bin.js'), 'version'], { cwd: ws, stdio: 'pipe' });
+    const after = Object.fromEntries(readWorkspacePackages(ws).packages.map((p) => [p.manifest.name, p.manifest.version]));
+    expect(planned).toEqual(Object.fromEntries(Object.entries(after).filter(([n, v]) => v !== { p: '0.4.0', q: '0.4.0', r: '0.4.0', s: '3.0.0' }[n])));
+    expect(after.p).not.toBe('0.4.0');
+    expect(after.p).toBe(after.q);
+    expect(after.q).toBe(after.r);
+  }, 30_000);
+
   it("reads this repository's changesets", () => {
     const { root: r, packages } = readWorkspacePackages(root);
     const plan = planReleases([r, ...packages], readChangesets(root), readChangesetConfig(root));

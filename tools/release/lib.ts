@@ -313,10 +313,15 @@ function dependencyRanges(dependent: WorkspacePackage, dep: WorkspacePackage, ol
  *      `optionalDependencies` or `peerDependencies` (a devDependency only records `none`);
  * 3. packages left at `none` are not released.
  * `updateInternalDependencies` only decides which ranges `changeset version` rewrites, not
- * bumps. Fixed and linked groups and pre mode are not modelled: they throw.
+ * bumps. A `fixed` group releases all its members together with the group's highest bump
+ * (members without a changeset included), repeated with step 2 until nothing changes; all
+ * members share one version, as Hubel's packages start at the same version. Linked groups and
+ * pre mode are not modelled: they throw.
  */
 export function planReleases(all: readonly WorkspacePackage[], changesets: readonly Changeset[], config: ChangesetConfig): Map<string, PlannedRelease> {
-  if (config.fixed.length > 0 || config.linked.length > 0) throw new Error('.changeset/config.json: "fixed" and "linked" groups are not modelled by the release check; extend tools/release/lib.ts first');
+  if (config.linked.length > 0) throw new Error('.changeset/config.json: "linked" groups are not modelled by the release check; extend tools/release/lib.ts first');
+  const versions = new Set(config.fixed.flat().map((n) => all.find((p) => p.manifest.name === n)?.manifest.version));
+  if (versions.size > 1) throw new Error(`.changeset/config.json: the "fixed" group's packages have different versions (${[...versions].join(', ')}); the release check models a group at one version`);
   const byName = new Map(all.map((p) => [p.manifest.name, p]));
   const releases = new Map<string, PlannedRelease>();
   for (const cs of changesets) {
@@ -337,6 +342,20 @@ export function planReleases(all: readonly WorkspacePackage[], changesets: reado
   const graph = dependentsGraph(all, config);
   for (let changed = true; changed; ) {
     changed = false;
+    for (const group of config.fixed) {
+      const top = group.map((n) => releases.get(n)?.type ?? 'none').reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'none' as BumpType);
+      if (top === 'none') continue;
+      for (const n of group) {
+        const current = releases.get(n);
+        if (current?.type === top) continue;
+        changed = true;
+        const why = `${top}: the fixed group ${group.join(', ')} releases together`;
+        if (current) {
+          current.type = top;
+          current.reasons.push(why);
+        } else releases.set(n, { name: n, type: top, oldVersion: byName.get(n)!.manifest.version!, changesets: [], reasons: [why] });
+      }
+    }
     const queue = [...releases.values()];
     while (queue.length > 0) {
       const next = queue.shift()!;
