@@ -25,6 +25,7 @@ import { scatterAdd, windowMax, windowPlan, windowSum, windowSumBackward, type W
 /** Whether this runtime has SharedArrayBuffer (Node does; browsers only when cross-origin isolated). */
 const hasShared = typeof SharedArrayBuffer === 'function';
 
+/** Options of {@link createCpuBackend} and of `registry.createBackend('cpu', options)`. */
 export interface CpuBackendOptions {
   /** Float element type: 'float32' (default) or 'float64' for gradient checks. */
   readonly dtype?: 'float32' | 'float64';
@@ -40,6 +41,7 @@ export class CpuBackend implements Backend {
   readonly floatType: 'float32' | 'float64';
   readonly description: string;
   readonly ops: CoreOps;
+  /** Tensor-level loops layer kernels share (GEMM, im2col, windows, reductions). */
   readonly blocks: CpuBlocks;
   readonly #pool = new Map<string, TypedArray[]>();
   #live = 0;
@@ -59,6 +61,7 @@ export class CpuBackend implements Backend {
     return t.storage as F;
   }
 
+  /** The Int32Array behind an int32 tensor (class labels, indices); throws for other dtypes. */
   ints(t: Tensor): Int32Array {
     if (t.dtype !== 'int32') throw new HubelError('dtype', `expected an int32 tensor, found ${t}`);
     return t.storage as Int32Array;
@@ -201,9 +204,13 @@ function createOps(be: CpuBackend): CoreOps {
   };
 }
 
+/** Options of {@link CpuBlocks.gemm}. */
 export interface GemmOptions {
+  /** Use Aᵀ instead of A. */
   transA?: boolean;
+  /** Use Bᵀ instead of B. */
   transB?: boolean;
+  /** Scale of the product; default 1. */
   alpha?: number;
   /** Added to every row of the result (length n): Linear's bias. */
   colBias?: Tensor;

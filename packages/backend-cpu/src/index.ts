@@ -22,10 +22,12 @@ declare module '@hubel/core' {
   }
 }
 
+/** Creates a CPU backend directly (no registry needed): `createCpuBackend({ dtype: 'float64' })` for gradient checks. */
 export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
   return new CpuBackend(options);
 }
 
+/** The plugin registering the `'cpu'` backend factory: `registry.use(cpuBackend)`, then `registry.createBackend('cpu')`. */
 export const cpuBackend = definePlugin({
   name: '@hubel/backend-cpu',
   backends: [{ name: 'cpu', create: (o?: Record<string, unknown>) => new CpuBackend(o as CpuBackendOptions) }],

@@ -28,6 +28,7 @@ export type WebGpuBackendOptions = DeviceOptions;
 export interface WebGpuStats extends BackendStats {
   /** Bytes held by created buffers, live and pooled. */
   readonly bufferBytes: number;
+  /** Compute pipelines compiled (cached by program key). */
   readonly pipelines: number;
   /** Command buffers submitted (one per batch). */
   readonly submits: number;
@@ -49,6 +50,7 @@ export class WebGpuBackend implements Backend {
   readonly description: string;
   /** True on software adapters (llvmpipe, SwiftShader): their timings are not GPU timings. */
   readonly software: boolean;
+  /** The GPU device all buffers and pipelines belong to. */
   readonly device: GPUDevice;
   readonly ops: CoreOps;
   /** The shared WGSL building blocks (GEMM, im2col/col2im, windows, reductions, elementwise). */

@@ -9,6 +9,7 @@ export interface DeviceOptions {
   readonly device?: GPUDevice;
   /** The WebGPU entry point; default `navigator.gpu`, or in Node the `webgpu` package. */
   readonly gpu?: GPU;
+  /** Passed to `requestAdapter`: `'high-performance'` or `'low-power'`. */
   readonly powerPreference?: GPUPowerPreference;
   /**
    * Node only: Dawn backends to try in order. 'default' is Dawn's platform choice (Vulkan,

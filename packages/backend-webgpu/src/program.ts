@@ -7,11 +7,15 @@ export type UniformType = 'u32' | 'i32' | 'f32';
 
 /** A storage binding: name in WGSL, access, element type. */
 export interface StorageBinding {
+  /** Variable name in WGSL. */
   readonly name: string;
+  /** `read` for inputs, `read_write` for outputs. */
   readonly access: 'read' | 'read_write';
+  /** Element type of the `array<…>`. */
   readonly type: 'f32' | 'i32' | 'u32';
 }
 
+/** A compute shader as data: its uniforms, storage bindings and body; the backend adds the header and caches pipelines by `key`. */
 export interface Program {
   /** Kernel name, used in labels and error messages ('gemm', 'relu.backward'). */
   readonly name: string;
@@ -38,8 +42,9 @@ export function programSource(p: Program): string {
   return programHeader(p) + p.body();
 }
 
-/** Shorthands for storage bindings. */
+/** A read-only (input) storage binding; `write` makes an output one. */
 export const read = (name: string, type: StorageBinding['type'] = 'f32'): StorageBinding => ({ name, access: 'read', type });
+/** A read-write (output) storage binding. */
 export const write = (name: string, type: StorageBinding['type'] = 'f32'): StorageBinding => ({ name, access: 'read_write', type });
 
 /** Invocations per workgroup of the one-thread-per-element programs. */

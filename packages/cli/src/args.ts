@@ -3,10 +3,17 @@
  * positionals. Each command declares its flags; an unknown flag, a missing value or a value
  * of the wrong kind is a `UsageError` naming the flag and listing the known ones.
  */
+/**
+ * The kind of value a flag takes.
+ * @inline
+ */
 export type FlagKind = 'string' | 'int' | 'number' | 'boolean';
 
+/** One flag a command accepts. */
 export interface FlagSpec {
+  /** How the value is parsed and checked. */
   readonly kind: FlagKind;
+  /** One line for the command's help. */
   readonly help: string;
   /** Shown in help; the command applies its own defaults. */
   readonly default?: string;
@@ -16,18 +23,28 @@ export interface FlagSpec {
   readonly meta?: string;
 }
 
+/** A command's flags by name (without the leading `--`). */
 export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
 
 /** Bad command-line usage (exit code 2, with the command's help hint). */
 export class UsageError extends Error {
+  /** Always `'UsageError'`. */
   override readonly name = 'UsageError';
 }
 
+/** What {@link parseArgs} returns. */
 export interface Parsed {
+  /** Flag values by name, parsed to their kind; absent flags are absent. */
   readonly flags: Readonly<Record<string, string | number | boolean>>;
+  /** Arguments that are not flags or flag values, in order. */
   readonly positionals: readonly string[];
 }
 
+/**
+ * Parses `argv` against `specs`: `--name value`, `--name=value`, boolean `--name`, and positionals.
+ * An unknown flag, a missing value or a value of the wrong kind throws a {@link UsageError}
+ * naming the flag and listing the known ones (`command` names the command in the message).
+ */
 export function parseArgs(argv: readonly string[], specs: FlagSpecs, command: string): Parsed {
   const flags: Record<string, string | number | boolean> = {};
   const positionals: string[] = [];

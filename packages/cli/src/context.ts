@@ -1,6 +1,8 @@
 /** Where a command writes: stdout for results, stderr for progress and diagnostics. */
 export interface CliContext {
+  /** Writes results (text as given, newlines included). */
   readonly stdout: (text: string) => void;
+  /** Writes progress and diagnostics. */
   readonly stderr: (text: string) => void;
   /** Redraw progress in place (a terminal). */
   readonly tty: boolean;

@@ -5,17 +5,24 @@ import { HubelError } from './errors.js';
  * ranges, so validation, ONNX export and the CLI all read the same description.
  */
 export type AttrKind = 'int' | 'float' | 'ints' | 'floats' | 'string' | 'bool';
+/** A checked attribute value: a number, a list of numbers, a string or a boolean. */
 export type AttrValue = number | readonly number[] | string | boolean;
 
+/** One attribute's declaration, built with {@link attr}: its kind, whether it is required, default and doc. */
 export interface AttrSpec<T = AttrValue, Required extends boolean = boolean> {
+  /** The value's kind; also picks the ONNX attribute type on export. */
   readonly kind: AttrKind;
+  /** True when the attribute has neither a default nor `optional: true`: a node must set it. */
   readonly required: Required;
+  /** Value used when a node leaves the attribute out. */
   readonly default?: T;
+  /** One-line description for messages and the CLI (`''` when none was given). */
   readonly doc: string;
   /** Returns the checked value or throws a plain message (the caller adds the node and attribute). */
   check(value: unknown): T;
 }
 
+/** A layer's attribute declarations by name. */
 export type AttrSchema = Record<string, AttrSpec<any, boolean>>;
 
 /** Attribute values after defaults are applied. */
@@ -29,12 +36,20 @@ export type AttrInput<S extends AttrSchema> = { [K in RequiredKeys<S>]: AttrValu
   [K in OptionalKeys<S>]?: AttrValues<S>[K];
 };
 
+/**
+ * Options of a numeric attribute: bounds, and a doc line.
+ * @inline
+ */
 interface NumOpts {
+  /** Inclusive lower bound. */
   min?: number;
+  /** Inclusive upper bound. */
   max?: number;
   /** Exclusive bounds. */
   gt?: number;
+  /** Exclusive upper bound. */
   lt?: number;
+  /** One-line description. */
   doc?: string;
 }
 
@@ -74,6 +89,10 @@ function make<T>(kind: AttrKind, o: { default?: T; optional?: boolean; doc?: str
   });
 }
 
+/**
+ * Options of a list attribute: numeric bounds on every element, and its length.
+ * @inline
+ */
 type ListOpts = NumOpts & { length?: number; minLength?: number; maxLength?: number };
 
 function int(o: NumOpts & { default: number }): AttrSpec<number, false>;

@@ -9,21 +9,34 @@ import type { DType, Shape, Tensor, TypedArray } from './tensor.js';
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface BackendTypes {}
 
+/** The name of a backend whose type is registered in {@link BackendTypes} (`'cpu'`, `'webgpu'`, ...). */
 export type BackendName = keyof BackendTypes & string;
 
+/** Hyper-parameters of one {@link CoreOps.sgdUpdate} step, as {@link Sgd} passes them. */
 export interface SgdUpdate {
+  /** Learning rate: the step is `w -= lr · d`. */
   lr: number;
+  /** Momentum factor μ: `v = μ·v + (1 − dampening)·g`; 0 means plain SGD and no velocity. */
   momentum: number;
+  /** Fraction of the gradient left out of the velocity update (PyTorch's `dampening`). */
   dampening: number;
+  /** Nesterov momentum: step along `g + μ·v` instead of `v`. */
   nesterov: boolean;
+  /** L2 penalty added to the gradient: `g + weightDecay · w`. */
   weightDecay: number;
 }
 
+/** Hyper-parameters and step count of one {@link CoreOps.adamUpdate} step, as {@link Adam} passes them. */
 export interface AdamUpdate {
+  /** Learning rate. */
   lr: number;
+  /** Decay rate of the first-moment (mean) estimate `m`. */
   beta1: number;
+  /** Decay rate of the second-moment (uncentred variance) estimate `v`. */
   beta2: number;
+  /** Added to `√v̂` in the denominator, for numerical stability. */
   eps: number;
+  /** Weight decay: added to the gradient (L2, Adam), or to the update when `decoupled` (AdamW). */
   weightDecay: number;
   /** AdamW: decay applied to the weights directly rather than added to the gradient. */
   decoupled: boolean;
@@ -50,6 +63,7 @@ export interface CoreOps {
   assign(dst: Tensor, src: Tensor): void;
 }
 
+/** Counters for leak checks: a training loop should keep both flat from one step to the next. */
 export interface BackendStats {
   /** Tensors allocated and not yet disposed. */
   liveTensors: number;
@@ -59,17 +73,21 @@ export interface BackendStats {
 
 /** Storage and the core ops for one device. A backend knows nothing about layers. */
 export interface Backend {
+  /** The backend's registered name (`'cpu'`, `'webgpu'`): the key kernels are registered under. */
   readonly name: string;
   /** Element type used for float tensors: float32, or float64 for gradient checks. */
   readonly floatType: 'float32' | 'float64';
   /** Human-readable device label (e.g. a GPU adapter's description). */
   readonly description: string;
+  /** The array operations core's executor and optimizers run on this backend. */
   readonly ops: CoreOps;
   /** Uploads host values as a new tensor. `dtype` defaults to the backend's float type. */
   tensor(values: ArrayLike<number>, shape: Shape, dtype?: DType): Tensor;
   /** A new zero-filled tensor. */
   zeros(shape: Shape, dtype?: DType): Tensor;
+  /** Copies a tensor's values to a fresh host array (what {@link Tensor.read} calls). */
   read(t: Tensor): Promise<TypedArray>;
+  /** Optional synchronous {@link Backend.read}, for backends whose memory is on the host. */
   readSync?(t: Tensor): TypedArray;
   /**
    * Optional: the tensor's values without a copy, for read-only scans on the calling thread
@@ -81,12 +99,17 @@ export interface Backend {
   release(t: Tensor, storage: unknown): void;
   /** Waits until all queued work is done. */
   sync(): Promise<void>;
+  /** Current allocation counters. */
   stats(): BackendStats;
+  /** Optional: frees pooled storage and any device the backend created; the backend is unusable afterwards. */
   dispose?(): void;
 }
 
+/** Creates a backend; a plugin lists factories in `backends`, and `registry.createBackend(name)` calls them. */
 export interface BackendFactory<N extends string = string> {
+  /** The name the backend registers under, and the key of its {@link BackendTypes} entry. */
   readonly name: N;
+  /** Creates a backend instance; `options` are the backend's own (e.g. `{ dtype: 'float64' }` for CPU). */
   create(options?: Record<string, unknown>): Promise<Backend> | Backend;
 }
 

@@ -6,6 +6,7 @@ import type { Shape } from './tensor.js';
 export type InputGen =
   | Shape
   | {
+      /** The input's shape, batch included. */
       readonly shape: Shape;
       /** 'normal' (default), 'uniform' in [-1, 1), 'positive' in [0.5, 1.5), class labels in [0, classes), or a fixed range. */
       readonly values?: 'normal' | 'uniform' | 'positive' | { readonly labels: number } | { readonly range: readonly [number, number] };
@@ -18,10 +19,15 @@ export type InputGen =
  * CPU/WebGPU parity and the ONNX round trip. Keep it under ~2,000 scalars.
  */
 export interface LayerCase<D extends AnyLayer = AnyLayer> {
+  /** The layer under test ({@link defineCases} fills it in). */
   readonly layer: D;
+  /** Short description shown in test names, e.g. `'3×3 stride 2, pads 1'`. */
   readonly name: string;
+  /** The layer's attributes for this case; omitted ones take their defaults. */
   readonly attrs?: AttrInputOf<D>;
+  /** How to draw each input: a shape (normal values) or a shape with a value distribution. */
   readonly inputs: readonly InputGen[];
+  /** Mode the case runs in; default `'train'`. */
   readonly mode?: Mode;
   /**
    * Distance from a non-differentiable point (ReLU at 0, max-pool ties) under which a finite

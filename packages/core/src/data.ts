@@ -4,17 +4,21 @@ import { sizeOf, type Shape, type Tensor } from './tensor.js';
 
 /** A mini-batch on a backend; the receiver disposes both tensors. */
 export interface Batch {
+  /** Inputs, `[batch, ...inputShape]`. */
   readonly x: Tensor;
+  /** Targets, `[batch, ...targetShape]`: int32 class labels or float targets. */
   readonly y: Tensor;
 }
 
 /** What the trainer iterates over: examples addressable by index. */
 export interface Dataset {
+  /** Number of examples. */
   readonly length: number;
   /** Shape of one example, e.g. [1, 28, 28]. */
   readonly inputShape: Shape;
   /** Shape of one target: [] for a class label. */
   readonly targetShape: Shape;
+  /** `'int32'` for class labels, `'float'` for regression targets. */
   readonly targetDType: 'int32' | 'float';
   /** Number of classes, for classification sets. */
   readonly classes?: number;
@@ -33,8 +37,10 @@ export class ArrayDataset implements Dataset {
   readonly #yStride: number;
 
   constructor(
+    /** All inputs, example after example. */
     readonly x: Float32Array | Float64Array,
     readonly inputShape: Shape,
+    /** All targets, example after example. */
     readonly y: Int32Array | Float32Array | Float64Array,
     readonly targetShape: Shape = [],
     readonly classes?: number,

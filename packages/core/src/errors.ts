@@ -16,8 +16,10 @@ export type HubelErrorCode =
   | 'format'
   | 'io';
 
+/** The error Hubel throws on bad input: `code` says which kind, the message names the node or file. */
 export class HubelError extends Error {
   constructor(
+    /** What went wrong, for callers that branch on it (`'shape'`, `'unknown-kernel'`, `'format'`, ...). */
     readonly code: HubelErrorCode,
     message: string,
     options?: { cause?: unknown },

@@ -4,7 +4,7 @@ import { sizeOf, type Shape } from './tensor.js';
 
 /**
  * Weight initializers. Fans follow the usual convention for weights shaped
- * [out, in, ...kernel]: fanIn = in·∏kernel, fanOut = out·∏kernel.
+ * `[out, in, ...kernel]`: fanIn = in·∏kernel, fanOut = out·∏kernel.
  */
 export type InitName =
   | 'zeros'
@@ -17,13 +17,21 @@ export type InitName =
   | 'heNormal'
   | 'lecunUniform';
 
+/**
+ * How a parameter is initialized: a named initializer, a constant, a uniform or normal
+ * distribution, or a function of the shape and a seeded {@link Rng} returning `sizeOf(shape)` values.
+ */
 export type InitSpec =
   | InitName
+  /** Every element set to `value`. */
   | { readonly kind: 'constant'; readonly value: number }
+  /** Uniform in [low, high). */
   | { readonly kind: 'uniform'; readonly low: number; readonly high: number }
+  /** Normal with mean `mean` (default 0) and standard deviation `std`. */
   | { readonly kind: 'normal'; readonly mean?: number; readonly std: number }
   | ((shape: Shape, rng: Rng) => ArrayLike<number>);
 
+/** Fan-in and fan-out of a weight shaped `[out, in, ...kernel]` (a 1-D shape counts its length as both). */
 export function fans(shape: Shape): { fanIn: number; fanOut: number } {
   if (shape.length === 0) return { fanIn: 1, fanOut: 1 };
   if (shape.length === 1) return { fanIn: shape[0], fanOut: shape[0] };

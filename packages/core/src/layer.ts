@@ -5,7 +5,9 @@ import type { DType, Shape, Tensor } from './tensor.js';
 
 /** A learnable (or state) tensor a layer owns, e.g. Conv's W and B or batch norm's running mean. */
 export interface ParamSpec {
+  /** The parameter's shape, e.g. Conv's W is `[outChannels, C / group, kH, kW]`. */
   readonly shape: Shape;
+  /** How the model builder fills it: an initializer name (`'heUniform'`, `'zeros'`) or a spec. */
   readonly init: InitSpec;
   /** False for state that the optimizer must not touch (batch norm's running statistics). Default true. */
   readonly trainable?: boolean;
@@ -75,17 +77,27 @@ export interface OnnxInputFromAttr {
   readonly onnxAttr?: string;
 }
 
+/** One node of an {@link OnnxFunctionBody}: a standard op reading and writing the function's names. */
 export interface OnnxFunctionNode {
+  /** The ONNX op type, e.g. `'Mul'`. */
   readonly opType: string;
+  /** The op's domain; default `''` (ai.onnx). */
   readonly domain?: string;
+  /** Value names read: the function's formal inputs or earlier nodes' outputs (`''` skips an optional input). */
   readonly inputs: readonly string[];
+  /** Value names written: the function's formal outputs or intermediates. */
   readonly outputs: readonly string[];
+  /** The node's attributes; a `{ tensor }` value writes a TensorProto attribute (a Constant's `value`). */
   readonly attrs?: Record<string, OnnxAttrValue | { readonly tensor: { readonly dims: readonly number[]; readonly floats?: readonly number[]; readonly int64s?: readonly number[] } }>;
 }
 
+/** A decomposition into standard ONNX ops, exported as a FunctionProto so other engines can run the layer. */
 export interface OnnxFunctionBody {
+  /** Formal input names: the layer's data inputs, then its parameters in {@link OnnxMapping.params} order. */
   readonly inputs: readonly string[];
+  /** Formal output names, one per layer output. */
   readonly outputs: readonly string[];
+  /** The body's nodes in topological order. */
   readonly nodes: readonly OnnxFunctionNode[];
   /** Extra standard opsets the body needs, e.g. { '': 18 }. */
   readonly opsets?: Record<string, number>;
@@ -97,12 +109,15 @@ export type ParamRecord = { readonly [name: string]: ParamSpec | undefined };
 /** Kernel-side view: required parameters are tensors, optional ones may be undefined. */
 export type ParamTensors<PR> = { readonly [K in keyof PR]-?: {} extends Pick<PR, K> ? Tensor | undefined : Tensor };
 
+/** What {@link defineLayer} takes: the layer's ONNX identity, attributes, inputs and outputs, shapes, parameters. */
 export interface LayerSpec<S extends AttrSchema, PR extends ParamRecord> {
   /** '' for standard ONNX ops, 'ai.hubel' for Hubel's own. */
   readonly domain: string;
   /** ONNX op type when ONNX has the op; PascalCase otherwise. */
   readonly type: string;
+  /** One line describing the layer, shown by the CLI and in error messages. */
   readonly doc?: string;
+  /** The attribute schema, built with {@link attr}: types, defaults, ranges and a doc per attribute. */
   readonly attrs: S;
   /** Names of the data inputs, e.g. ['X'] or ['X', 'T'] for a loss. */
   readonly inputs?: readonly string[];
@@ -128,6 +143,7 @@ export interface LayerSpec<S extends AttrSchema, PR extends ParamRecord> {
   readonly inferShapes: (a: AttrValues<S>, inputShapes: readonly Shape[]) => Shape[];
   /** Cross-attribute checks; throws a plain message. */
   readonly validate?: (a: AttrValues<S>) => void;
+  /** How the layer exports to ONNX and imports back; a layer without it cannot be exported. */
   readonly onnx?: OnnxMapping<AttrValues<S>>;
   /** Loss layers output a scalar to minimise; the trainer and gradient checker seed backward there. */
   readonly role?: 'layer' | 'loss';
@@ -144,9 +160,13 @@ export interface LayerDefinition<S extends AttrSchema = AttrSchema, PR extends P
   resolve(given: AttrInput<S> | Record<string, unknown> | undefined, where?: string): AttrValues<S>;
 }
 
+/** Any layer definition, whatever its attributes and parameters. */
 export type AnyLayer = LayerDefinition<any, any>;
+/** The resolved attribute values of layer definition `D`, as kernels see them. */
 export type AttrsOf<D> = D extends LayerDefinition<infer S, any> ? AttrValues<S> : never;
+/** The attributes a user passes for layer definition `D` (required ones required, others optional). */
 export type AttrInputOf<D> = D extends LayerDefinition<infer S, any> ? AttrInput<S> : never;
+/** The parameter record type of layer definition `D`. */
 export type ParamRecordOf<D> = D extends LayerDefinition<any, infer PR> ? PR : never;
 /** Parameter names of a layer. */
 export type ParamsOf<D> = keyof ParamRecordOf<D> & string;

@@ -48,13 +48,16 @@ export function confusionMatrix(scores: ArrayLike<number>, shape: Shape, labels:
 export class RunningMean {
   #sum = 0;
   #n = 0;
+  /** Adds `value`, counted `weight` times (e.g. a batch's mean loss weighted by its size). */
   add(value: number, weight = 1): void {
     this.#sum += value * weight;
     this.#n += weight;
   }
+  /** The weighted mean so far; NaN before the first {@link RunningMean.add}. */
   get value(): number {
     return this.#n ? this.#sum / this.#n : NaN;
   }
+  /** The total weight added. */
   get count(): number {
     return this.#n;
   }

@@ -31,12 +31,14 @@ export class Registry {
     return this;
   }
 
+  /** Registers one layer definition under `domain::type`; throws if another definition holds the key. */
   registerLayer(def: AnyLayer): void {
     const prev = this.#layers.get(def.key);
     if (prev && prev !== def) throw new HubelError('graph', `layer ${layerLabel(def)} is already registered by another definition`);
     this.#layers.set(def.key, def);
   }
 
+  /** Registers one kernel (and its layer), replacing an earlier kernel for the same `(layer, backend)`. */
   registerKernel(k: KernelDefinition<any, string>): void {
     this.registerLayer(k.layer);
     let byBackend = this.#kernels.get(k.layer);
@@ -44,22 +46,27 @@ export class Registry {
     byBackend.set(k.backend, k);
   }
 
+  /** Registers a backend factory under its name, replacing an earlier one. */
   registerBackend(f: BackendFactory): void {
     this.#backends.set(f.name, f);
   }
 
+  /** The plugins registered with {@link Registry.use}, in registration order. */
   get plugins(): readonly Plugin[] {
     return [...this.#plugins.values()];
   }
 
+  /** Every registered layer definition. */
   get layers(): readonly AnyLayer[] {
     return [...this.#layers.values()];
   }
 
+  /** The test cases of every registered plugin, for the shared suites. */
   get cases(): readonly LayerCase<any>[] {
     return this.#cases;
   }
 
+  /** Whether a layer is registered as `(domain, type)`. */
   hasLayer(domain: string, type: string): boolean {
     return this.#layers.has(`${domain}::${type}`);
   }
@@ -91,6 +98,7 @@ export class Registry {
     );
   }
 
+  /** Whether `layer` has a kernel on the backend named `backend`. */
   hasKernel(layer: AnyLayer, backend: string): boolean {
     return this.#kernels.get(layer)?.has(backend) ?? false;
   }

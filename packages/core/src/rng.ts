@@ -15,6 +15,7 @@ function splitmix32(seed: number): () => number {
   };
 }
 
+/** Seeded pseudo-random generator (xoshiro128**): the same seed gives the same stream on every platform. */
 export class Rng {
   #s = new Uint32Array(4);
   #spare: number | undefined;
@@ -85,10 +86,12 @@ export class Rng {
     return new Rng(this.nextU32());
   }
 
+  /** The full state (four words and the cached second normal), for checkpoints. */
   getState(): { words: RngState; spare: number | null } {
     return { words: [this.#s[0], this.#s[1], this.#s[2], this.#s[3]], spare: this.#spare ?? null };
   }
 
+  /** Restores a state from {@link Rng.getState}; the stream continues exactly where it was saved. */
   setState(state: { words: RngState; spare: number | null }): void {
     this.#s.set(state.words);
     this.#spare = state.spare ?? undefined;

@@ -1,17 +1,23 @@
 import type { Backend } from './backend.js';
 import { HubelError, fmtShape } from './errors.js';
 
+/** Element type of a tensor: floats for activations and weights, `int32` for labels and indices. */
 export type DType = 'float32' | 'float64' | 'int32';
+/** Tensor dimensions, outermost first (NCHW for images: batch, channels, height, width). */
 export type Shape = readonly number[];
+/** Host array a tensor reads into: `Float32Array`, `Float64Array` or `Int32Array` by dtype. */
 export type TypedArray = Float32Array | Float64Array | Int32Array;
+/** Host array of a float tensor. */
 export type FloatArray = Float32Array | Float64Array;
 
+/** Number of elements of a shape: the product of its dimensions (1 for `[]`). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
 }
 
+/** Whether two shapes have the same rank and dimensions. */
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
@@ -24,11 +30,15 @@ export function sameShape(a: Shape, b: Shape): boolean {
 export class Tensor {
   #storage: unknown;
   #disposed = false;
+  /** Number of elements, `sizeOf(shape)`. */
   readonly size: number;
 
   constructor(
+    /** The backend that owns the storage; kernels for this backend may touch it. */
     readonly backend: Backend,
+    /** Dimensions, outermost first (NCHW for images). */
     readonly shape: Shape,
+    /** Element type. */
     readonly dtype: DType,
     storage: unknown,
   ) {
@@ -36,6 +46,7 @@ export class Tensor {
     this.#storage = storage;
   }
 
+  /** Whether `dispose()` has been called; using the storage afterwards throws. */
   get disposed(): boolean {
     return this.#disposed;
   }
@@ -73,6 +84,7 @@ export class Tensor {
     this.backend.release(this, s);
   }
 
+  /** A label for messages: `Tensor([2, 3], float32, cpu)`. */
   toString(): string {
     return `Tensor(${fmtShape(this.shape)}, ${this.dtype}, ${this.backend.name})`;
   }

@@ -4,26 +4,38 @@
  * Pure numbers, so layer definitions run it without any backend.
  */
 
+/** ONNX's `auto_pad` values. */
 export const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
+/** One of ONNX's `auto_pad` values: explicit pads (`NOTSET`), `SAME_UPPER`, `SAME_LOWER` or `VALID`. */
 export type AutoPad = (typeof AUTO_PADS)[number];
 
 /** One axis of a window: the input size and the window's attributes along it. */
 export interface WindowAxisSpec {
+  /** Input size along the axis (without padding). */
   readonly inSize: number;
+  /** Window size along the axis. */
   readonly kernel: number;
+  /** Step between window starts. */
   readonly stride: number;
+  /** Spacing between window taps (1: contiguous). */
   readonly dilation: number;
   /** Explicit pads (ignored unless autoPad is NOTSET). */
   readonly padBegin: number;
+  /** Explicit padding after the last element (ignored unless autoPad is NOTSET). */
   readonly padEnd: number;
+  /** How the pads are chosen. */
   readonly autoPad: AutoPad;
   /** Round the output size up (pooling's ceil_mode; explicit pads only). */
   readonly ceilMode?: boolean;
 }
 
+/** One axis after {@link resolveWindowAxis}: the pads actually used and the output size. */
 export interface ResolvedWindowAxis {
+  /** Padding before the first element. */
   readonly padBegin: number;
+  /** Padding after the last element. */
   readonly padEnd: number;
+  /** Number of window positions: the output size along the axis. */
   readonly outSize: number;
   /** The window's extent (k − 1)·d + 1. */
   readonly extent: number;

@@ -5,6 +5,7 @@
  */
 import { HubelError, fmtShape, type Rng, type Shape } from '@hubel/core';
 
+/** Images on the host, row-major [N, C, H, W]. */
 export type HostImages = Float32Array | Float64Array;
 
 function dims(shape: Shape, where: string): [number, number, number, number] {

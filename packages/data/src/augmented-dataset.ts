@@ -1,6 +1,7 @@
 import { HubelError, Rng, type ArrayDataset, type Backend, type Batch, type Dataset, type RngState } from '@hubel/core';
 import { horizontalFlip, randomCrop, type HostImages } from './augment.js';
 
+/** Options of {@link AugmentedDataset}. */
 export interface AugmentOptions {
   /** Zero-padding for random crops (0 or absent: no cropping). */
   readonly cropPad?: number;
@@ -19,7 +20,9 @@ export class AugmentedDataset implements Dataset {
   readonly #rng: Rng;
 
   constructor(
+    /** The plain dataset the examples come from. */
     readonly base: ArrayDataset,
+    /** Which augmentations to apply. */
     readonly options: AugmentOptions,
   ) {
     if (base.inputShape.length !== 3) throw new HubelError('shape', `AugmentedDataset: expected images [C, H, W], found input shape [${base.inputShape.join(', ')}]`);
@@ -60,6 +63,7 @@ export class AugmentedDataset implements Dataset {
     return this.#rng.getState();
   }
 
+  /** Restores the augmentation stream from {@link AugmentedDataset.getState}. */
   setState(state: { words: RngState; spare: number | null }): void {
     this.#rng.setState(state);
   }

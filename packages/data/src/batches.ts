@@ -1,6 +1,8 @@
 import { HubelError, Rng, type Backend, type Batch, type Dataset } from '@hubel/core';
 
+/** Options of {@link batchIndices}. */
 export interface BatchOrderOptions {
+  /** Indices per batch (the last batch may be smaller unless `dropLast`). */
   readonly batchSize: number;
   /** Shuffle the order with `rng` (Fisher–Yates). Default true. */
   readonly shuffle?: boolean;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ArrayDataset, HubelError } from '@hubel/core';
 import { checkDir, type ImageSet, type Split } from './mnist.js';
 
+/** CIFAR-10's class names by label. */
 export const CIFAR10_CLASSES: readonly string[] = Object.freeze(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
 
 const SIDE = 32;

@@ -23,8 +23,11 @@ export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32
 
 /** A decoded IDX file: dimension sizes and the elements as a typed array of the file's type. */
 export interface IdxArray {
+  /** Element type named by the file's type byte. */
   readonly type: IdxType;
+  /** Dimension sizes, outermost first. */
   readonly dims: readonly number[];
+  /** The elements, row-major, in the typed array matching `type`. */
   readonly data: IdxData;
 }
 
@@ -32,14 +35,19 @@ export interface IdxArray {
 export interface IdxExpectation {
   /** Number of dimensions (1 for labels, 3 for images). */
   readonly rank?: number;
+  /** Element type the file must have. */
   readonly type?: IdxType;
 }
 
 /** Parsed header: type, dimensions, header length and payload length in bytes. */
 export interface IdxHeader {
+  /** Element type. */
   readonly type: IdxType;
+  /** Dimension sizes. */
   readonly dims: readonly number[];
+  /** Length of the header: 4 + 4 × dimensions. */
   readonly headerBytes: number;
+  /** Length of the elements: ∏ dims × element size. */
   readonly payloadBytes: number;
 }
 

@@ -11,17 +11,20 @@ export const FASHION_MNIST_CLASSES: readonly string[] = Object.freeze(['T-shirt/
 /** MNIST's class names: the digits. */
 export const MNIST_CLASSES: readonly string[] = Object.freeze(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
 
+/** Which part of a dataset's files to read. */
 export type Split = 'train' | 'test';
 
 /** A labelled image set: the dataset plus where it came from and what its labels mean. */
 export interface ImageSet {
   /** Images [N, C, H, W] float32 in [0, 1], labels int32. */
   readonly dataset: ArrayDataset;
+  /** Name of each label, indexed by label. */
   readonly classNames: readonly string[];
   /** The files read, for messages. */
   readonly files: readonly string[];
 }
 
+/** Options of the IDX-directory readers (MNIST, Fashion-MNIST). */
 export interface IdxSetOptions {
   /** 'train' reads train-*, 'test' reads t10k-*. Default 'train'. */
   readonly split?: Split;

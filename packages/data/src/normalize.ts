@@ -5,7 +5,9 @@
 import { HubelError, fmtShape, type Shape } from '@hubel/core';
 import type { HostImages } from './augment.js';
 
+/** Per-channel statistics for normalization, computed on a training set. */
 export interface ChannelStats {
+  /** Mean per channel. */
   readonly mean: readonly number[];
   /** Population standard deviation per channel. */
   readonly std: readonly number[];

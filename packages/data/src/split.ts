@@ -1,8 +1,10 @@
 import { ArrayDataset, HubelError, Rng } from '@hubel/core';
 
+/** Options of the train/validation split. */
 export interface SplitOptions {
   /** Validation size: a fraction in (0, 1) or a count of examples. */
   readonly validation: number;
+  /** Seed of the shuffle choosing the validation examples; default 0. */
   readonly seed?: number;
   /** Keep class proportions equal in both parts (class-label datasets). Default true. */
   readonly stratify?: boolean;

@@ -22,6 +22,7 @@ export { Pad, fullPads } from './pad/definition.js';
 export { LocallyConnected } from './locally-connected/definition.js';
 export { resolveWindow, type AutoPad, type ResolvedWindow, type WindowAttrs } from './conv/geometry.js';
 
+/** The plugin: Conv, Pad and LocallyConnected, their CPU and WebGPU kernels and their test cases. */
 export const convLayers = definePlugin({
   name: '@hubel/layers-conv',
   layers: [Conv, Pad, LocallyConnected],

@@ -19,6 +19,7 @@ export { Linear } from './linear/definition.js';
 export { Flatten } from './flatten/definition.js';
 export { Dropout } from './dropout/definition.js';
 
+/** The plugin: Linear, Flatten and Dropout, their CPU and WebGPU kernels and their test cases. */
 export const denseLayers = definePlugin({
   name: '@hubel/layers-dense',
   layers: [Linear, Flatten, Dropout],

@@ -27,6 +27,7 @@ export { InstanceNormalization } from './instance-norm/definition.js';
 export { LRN } from './lrn/definition.js';
 export { LocalContrastNorm } from './local-contrast-norm/definition.js';
 
+/** The plugin: the normalization layers, their CPU and WebGPU kernels and their test cases. */
 export const normLayers = definePlugin({
   name: '@hubel/layers-norm',
   layers: [BatchNormalization, InstanceNormalization, LRN, LocalContrastNorm],

@@ -37,6 +37,7 @@ export { GlobalMaxPool } from './global-max-pool/definition.js';
 export { Maxout } from './maxout/definition.js';
 export { windowAxes, type WindowAttrs, type AutoPad } from './shared/window-attrs.js';
 
+/** The plugin: max, average, sum and global pooling and Maxout, their CPU and WebGPU kernels and their test cases. */
 export const poolLayers = definePlugin({
   name: '@hubel/layers-pool',
   layers: [MaxPool, AveragePool, SumPool, GlobalAveragePool, GlobalMaxPool, Maxout],

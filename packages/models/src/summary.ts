@@ -2,11 +2,15 @@ import { fmtShape, layerLabel, type Model } from '@hubel/core';
 
 /** One row of a model summary: a node, its op, output shapes and parameter count. */
 export interface LayerRow {
+  /** Node name. */
   readonly node: string;
+  /** The layer, as `Conv` or `ai.hubel.Maxout`. */
   readonly op: string;
+  /** Output value names. */
   readonly outputs: readonly string[];
   /** Output shapes, `N` for the batch dimension. */
   readonly shapes: readonly string[];
+  /** Trainable parameter scalars of the node (running statistics not counted). */
   readonly params: number;
 }
 

@@ -6,10 +6,13 @@ import { mlp, type MlpOptions } from './mlp.js';
 
 /** A named zoo entry: what it is and how to build it. */
 export interface ZooEntry<O> {
+  /** One line describing the architecture, shown by `hubel inspect`. */
   readonly description: string;
   /** Input [C, H, W] and class count it is built with by default. */
   readonly defaultInput: readonly [number, number, number];
+  /** Number of classes. */
   readonly defaultClasses: number;
+  /** Builds the graph (not yet the model: call `.build({ backend })` on the result). */
   readonly build: (o?: O) => GraphBuilder;
   /** Size options the CLI may set (`--hidden`, `--dropout`); absent: none. */
   readonly knobs?: readonly ZooKnob[];
@@ -33,6 +36,7 @@ export const zoo = {
   mlp: { description: 'multilayer perceptron 784–256–128–10 with ReLU', defaultInput: [1, 28, 28], defaultClasses: 10, build: mlp } as ZooEntry<MlpOptions>,
 } as const;
 
+/** The names the zoo knows. */
 export type ZooName = keyof typeof zoo;
 
 /** The zoo entry called `name`; throws listing the known names. */

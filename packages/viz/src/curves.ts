@@ -5,14 +5,19 @@
 export interface CurvePoint {
   /** 0-based epoch; plotted as epoch + 1. */
   readonly epoch: number;
+  /** Training error as a fraction (plotted in %). */
   readonly trainError: number;
   /** NaN when there was no validation set. */
   readonly valError: number;
 }
 
+/** Options of {@link errorCurvesSvg}. */
 export interface CurveOptions {
+  /** SVG width in pixels; default 640. */
   readonly width?: number;
+  /** SVG height in pixels; default 400. */
   readonly height?: number;
+  /** Title above the plot; default 'Error per epoch'. */
   readonly title?: string;
 }
 

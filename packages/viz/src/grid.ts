@@ -6,9 +6,13 @@ import { HubelError, fmtShape } from '@hubel/core';
 
 /** An 8-bit image, pixels interleaved (gray, or R G B), rows top to bottom. */
 export interface Image {
+  /** Width in pixels. */
   readonly width: number;
+  /** Height in pixels. */
   readonly height: number;
+  /** 1 for gray, 3 for RGB. */
   readonly channels: 1 | 3;
+  /** `width × height × channels` bytes. */
   readonly data: Uint8Array;
 }
 

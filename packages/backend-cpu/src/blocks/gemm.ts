@@ -8,24 +8,40 @@
 import { gemmBlocked, PACK_A_SIZE, PACK_B_SIZE, type GemmScratch } from './gemm-kernel.js';
 import { gemmThreaded } from './gemm-threads.js';
 
+/** A float host array, as the CPU backend stores float tensors. */
 export type F = Float32Array | Float64Array;
 
+/** Arguments of {@link gemm}: C ← α·op(A)·op(B) + β·C on row-major arrays with offsets and strides. */
 export interface GemmArgs {
+  /** Rows of op(A) and of C. */
   m: number;
+  /** Columns of op(B) and of C. */
   n: number;
+  /** Columns of op(A), rows of op(B). */
   k: number;
+  /** Array holding A. */
   a: F;
+  /** Array holding B. */
   b: F;
+  /** Array holding C, written in place. */
   c: F;
+  /** Index of A's first element in `a`; default 0. */
   aOffset?: number;
+  /** Index of B's first element in `b`; default 0. */
   bOffset?: number;
+  /** Index of C's first element in `c`; default 0. */
   cOffset?: number;
   /** Row strides; default the packed widths (k or m for A, n or k for B, n for C). */
   lda?: number;
+  /** Row stride of B as stored. */
   ldb?: number;
+  /** Row stride of C. */
   ldc?: number;
+  /** op(A) = Aᵀ: A is stored k×m. */
   transA?: boolean;
+  /** op(B) = Bᵀ: B is stored n×k. */
   transB?: boolean;
+  /** Scale α of the product; default 1. */
   alpha?: number;
   /** 0 overwrites C (its old contents are ignored, even NaN). */
   beta?: number;

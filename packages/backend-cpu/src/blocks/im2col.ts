@@ -9,18 +9,31 @@ import type { F } from './gemm.js';
 
 /** Geometry of a 2-D convolution window over one image (1-D: inH = outH = kernelH = 1, no H padding). */
 export interface ConvGeometry {
+  /** Input channels C. */
   readonly channels: number;
+  /** Input height. */
   readonly inH: number;
+  /** Input width. */
   readonly inW: number;
+  /** Kernel height. */
   readonly kernelH: number;
+  /** Kernel width. */
   readonly kernelW: number;
+  /** Vertical stride. */
   readonly strideH: number;
+  /** Horizontal stride. */
   readonly strideW: number;
+  /** Vertical spacing between kernel taps. */
   readonly dilationH: number;
+  /** Horizontal spacing between kernel taps. */
   readonly dilationW: number;
+  /** Rows of zero padding above the image (padding below is implied by outH). */
   readonly padTop: number;
+  /** Columns of zero padding left of the image (padding on the right is implied by outW). */
   readonly padLeft: number;
+  /** Output height. */
   readonly outH: number;
+  /** Output width. */
   readonly outW: number;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { F } from './gemm.js';
 
+/** Writes log-softmax of `x`, viewed as [outer, len, inner], along the middle axis into `out` (which may be `x` itself). */
 export function logSoftmaxAxis(x: F, outer: number, len: number, inner: number, out: F): void {
   const stride = len * inner;
   for (let o = 0; o < outer; o++) {

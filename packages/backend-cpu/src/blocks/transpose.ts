@@ -5,6 +5,7 @@
  */
 import type { F } from './gemm.js';
 
+/** Writes `x` (row-major, `shape`) with its axes permuted by `perm` into `out` (a distinct array of the same size). */
 export function transpose(x: F, shape: readonly number[], perm: readonly number[], out: F): void {
   const rank = shape.length;
   if (rank === 0) {

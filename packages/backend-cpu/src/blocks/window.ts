@@ -13,18 +13,27 @@ import type { F } from './gemm.js';
 
 /** One spatial axis of a window geometry, pads already resolved (ONNX order is begin, end). */
 export interface WindowAxis {
+  /** Input size along the axis. */
   readonly inSize: number;
+  /** Output size along the axis. */
   readonly outSize: number;
+  /** Window size (taps) along the axis. */
   readonly kernel: number;
+  /** Step between window starts. */
   readonly stride: number;
+  /** Spacing between taps. */
   readonly dilation: number;
+  /** Padding before the first element. */
   readonly padBegin: number;
+  /** Padding after the last element. */
   readonly padEnd: number;
 }
 
 /** Per-output tables of one axis. Index o is the output position along the axis. */
 export interface WindowTable {
+  /** Input size along the axis. */
   readonly inSize: number;
+  /** Output size along the axis (the tables' length). */
   readonly outSize: number;
   /** Distance in input elements between consecutive taps (the dilation). */
   readonly step: number;
@@ -36,7 +45,9 @@ export interface WindowTable {
   readonly padded: Int32Array;
   /** 1 / count[o], 1 / padded[o] and 1: per-axis factors of the average's divisor. */
   readonly invCount: Float64Array;
+  /** 1 / padded[o]. */
   readonly invPadded: Float64Array;
+  /** All ones (sum pooling's divisor). */
   readonly ones: Float64Array;
 }
 
@@ -47,10 +58,13 @@ export interface WindowTable {
 export interface WindowPlan {
   /** Tables of the leading spatial axes, outermost first (3-D: the depth axis). */
   readonly lead: readonly WindowTable[];
+  /** Table of the row (H) axis; a unit axis for 1-D geometries. */
   readonly rows: WindowTable;
+  /** Table of the column (W) axis. */
   readonly cols: WindowTable;
   /** ∏ input sizes and ∏ output sizes over every spatial axis: elements per input and per output plane. */
   readonly inPlane: number;
+  /** ∏ output sizes over every spatial axis. */
   readonly outPlane: number;
   /** Output positions over the leading axes (∏ of their output sizes; 1 without leading axes). */
   readonly leadOut: number;
@@ -60,6 +74,7 @@ export interface WindowPlan {
    * image, in row-major tap order. Without leading axes: one slab at offset 0.
    */
   readonly leadStart: Int32Array;
+  /** Slab offsets of every leading output position, indexed through `leadStart`. */
   readonly leadOffsets: Int32Array;
   /** Per leading output position: the leading axes' share of the divisor, for each divisor kind. */
   readonly leadFactor: Readonly<Record<WindowDivisor, Float64Array>>;

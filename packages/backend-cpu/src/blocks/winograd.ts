@@ -26,15 +26,23 @@ import { parallelPlanes } from './gemm-threads.js';
 export interface WinogradShape {
   /** Filter size r: 3 or 5. */
   readonly kernel: number;
+  /** Batch size N. */
   readonly images: number;
+  /** Input channels C. */
   readonly channels: number;
+  /** Output channels Cout. */
   readonly outChannels: number;
+  /** Input height. */
   readonly inH: number;
+  /** Input width. */
   readonly inW: number;
   /** Input row/column of output (0, 0)'s window corner: −padTop, −padLeft (any integer). */
   readonly padTop: number;
+  /** Padding left of the image: output column 0's window starts at input column −padLeft. */
   readonly padLeft: number;
+  /** Output height. */
   readonly outH: number;
+  /** Output width. */
   readonly outW: number;
 }
 

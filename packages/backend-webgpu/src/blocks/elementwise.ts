@@ -9,7 +9,9 @@ import { LINEAR_INDEX, grid, read, write, type Program } from '../program.js';
 
 /** How an input is indexed for output element i: element ((i / div) % mod)·stride + i % rem. */
 export interface Broadcast {
+  /** Divisor of the output index before the modulo (e.g. H·W for a per-channel vector in NCHW). */
   readonly div: number;
+  /** Number of distinct input positions cycled through (1 for a scalar). */
   readonly mod: number;
   /** Default 1. */
   readonly stride?: number;
@@ -17,11 +19,15 @@ export interface Broadcast {
   readonly rem?: number;
 }
 
+/** An input of a map with explicit broadcasting. */
 export interface MapInput {
+  /** The input tensor. */
   readonly t: Tensor;
+  /** How it is indexed; default elementwise (same shape as the output). */
   readonly broadcast?: Broadcast;
 }
 
+/** Options of the elementwise `map` block: out[i] = f(inputs at i, scalars), a fresh tensor. */
 export interface MapOptions {
   /** Kernel name for labels and errors. */
   readonly name: string;
@@ -30,7 +36,9 @@ export interface MapOptions {
    * and s0…s3 (the scalars), or a body of statements containing `return`.
    */
   readonly expr: string;
+  /** Up to six inputs, named a, b, c, d, e, g in `expr`. */
   readonly inputs: readonly (Tensor | MapInput)[];
+  /** Up to four f32 scalars, `s0`…`s3` in `expr`. */
   readonly scalars?: readonly number[];
   /** Output shape; default the first input's. */
   readonly shape?: Shape;

@@ -15,29 +15,43 @@ import { read, write, type Program } from '../program.js';
 
 /** Full description of a (batched) GEMM over raw tensors; offsets and strides in elements. */
 export interface GemmSpec {
+  /** Tensor holding A. */
   readonly a: Tensor;
+  /** Tensor holding B. */
   readonly b: Tensor;
   /** op(A) is m×k, op(B) is k×n, C is m×n. */
   readonly m: number;
+  /** Columns of op(B) and C. */
   readonly n: number;
+  /** Columns of op(A), rows of op(B). */
   readonly k: number;
+  /** op(A) = Aᵀ (A stored k×m). */
   readonly transA?: boolean;
+  /** op(B) = Bᵀ (B stored n×k). */
   readonly transB?: boolean;
   /** Row strides (default the packed widths: k or m for A, n or k for B, n for C). */
   readonly lda?: number;
+  /** Row stride of B as stored. */
   readonly ldb?: number;
+  /** Row stride of C. */
   readonly ldc?: number;
+  /** Scale of the product; default 1. */
   readonly alpha?: number;
   /** Output batches (default 1) split as b = b1·inner + b2 (default inner = batch). */
   readonly batch?: number;
+  /** Size of the inner batch part b2. */
   readonly inner?: number;
   /** Offsets per output batch part: [per b1, per b2] for A, B, C and the bias. */
   readonly strideA?: readonly [number, number];
+  /** B's offsets per b1 and per b2. */
   readonly strideB?: readonly [number, number];
+  /** C's (and the bias's) offsets per b1 and per b2. */
   readonly strideC?: readonly [number, number];
   /** Products summed into each C: r = 0…reduce−1, advancing A and B by these strides. */
   readonly reduce?: number;
+  /** A's offset per reduction step r. */
   readonly reduceStrideA?: number;
+  /** B's offset per reduction step r. */
   readonly reduceStrideB?: number;
   /** Bias added to each column j ('col', length n: Linear) or row i ('row', length m per b2: conv). */
   readonly bias?: { readonly t: Tensor; readonly kind: 'row' | 'col'; readonly stride?: number };
@@ -151,8 +165,11 @@ export function gemmRaw(be: WebGpuBackend, s: GemmSpec): Tensor {
 
 /** Options of the 2-D `gemm` block (the CPU backend's `GemmOptions`, same names). */
 export interface GemmOptions {
+  /** Use Aᵀ instead of A. */
   readonly transA?: boolean;
+  /** Use Bᵀ instead of B. */
   readonly transB?: boolean;
+  /** Scale of the product; default 1. */
   readonly alpha?: number;
   /** Added to every row of the result (length n): Linear's bias. */
   readonly colBias?: Tensor;

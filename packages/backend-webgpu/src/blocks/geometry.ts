@@ -4,23 +4,37 @@ import { HubelError } from '@hubel/core';
 
 /** A 1-D or 2-D window with ONNX's conventions: pads are [begins…, ends…]. */
 export interface WindowGeometry {
+  /** Window size per spatial axis: `[kW]` or `[kH, kW]`. */
   readonly kernelShape: readonly number[];
+  /** Step per axis; default 1. */
   readonly strides?: readonly number[];
+  /** Begins, then ends; default 0. */
   readonly pads?: readonly number[];
+  /** Tap spacing per axis; default 1. */
   readonly dilations?: readonly number[];
 }
 
 /** The 2-D form: [height, width] pairs, pads as top, left, bottom, right. */
 export interface Window2d {
+  /** Kernel height. */
   readonly kh: number;
+  /** Kernel width. */
   readonly kw: number;
+  /** Vertical stride. */
   readonly sh: number;
+  /** Horizontal stride. */
   readonly sw: number;
+  /** Top padding. */
   readonly pt: number;
+  /** Left padding. */
   readonly pl: number;
+  /** Bottom padding. */
   readonly pb: number;
+  /** Right padding. */
   readonly pr: number;
+  /** Vertical dilation. */
   readonly dh: number;
+  /** Horizontal dilation. */
   readonly dw: number;
 }
 

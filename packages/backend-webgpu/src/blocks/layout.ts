@@ -14,6 +14,7 @@ import { LINEAR_INDEX, grid, read, write, type Program } from '../program.js';
 
 const RANK = 6;
 
+/** ONNX Pad's modes: a constant value, mirror without repeating the border, or repeat the border. */
 export type PadMode = 'constant' | 'reflect' | 'edge';
 
 const dims = (prefix: string) => Array.from({ length: RANK }, (_, i) => [`${prefix}${i}`, 'u32'] as const);

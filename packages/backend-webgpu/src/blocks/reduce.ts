@@ -7,10 +7,14 @@ import { HubelError, fmtShape, type Tensor } from '@hubel/core';
 import type { WebGpuBackend } from '../backend.js';
 import { LINEAR_INDEX, WG, grid, read, write, type Program } from '../program.js';
 
+/** What a reduction computes: Σx, max x, mean x or Σx². */
 export type ReduceOp = 'sum' | 'max' | 'mean' | 'sumsq';
 
+/** Options of the `reduce` block (a fresh tensor). */
 export interface ReduceOptions {
+  /** Axes to reduce over. */
   readonly axes: readonly number[];
+  /** Default `'sum'`. */
   readonly op?: ReduceOp;
   /** Keep reduced axes as size 1 (default false). */
   readonly keepDims?: boolean;

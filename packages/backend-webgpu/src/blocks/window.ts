@@ -12,26 +12,38 @@ import type { WebGpuBackend } from '../backend.js';
 import { LINEAR_INDEX, grid, read, write, type Program } from '../program.js';
 import { GATHER_YX, WINDOW_UNIFORMS, outExtent, reachingWindowsWgsl, windowUniforms, type Window2d } from './geometry.js';
 
+/** What a window computes: max (with argmax), average, sum, or sum of squares (LRN). */
 export type WindowOp = 'max' | 'avg' | 'sum' | 'sumsq';
 
 /** A window along the optional depth axis of a `WindowView` (3-D pooling's first spatial axis). */
 export interface WindowDepth {
   /** Input and output extents along depth. */
   readonly size: number;
+  /** Output extent along depth. */
   readonly outSize: number;
+  /** Window size along depth. */
   readonly kernel: number;
+  /** Step along depth. */
   readonly stride: number;
+  /** Tap spacing along depth. */
   readonly dilation: number;
+  /** Padding before the first depth slice. */
   readonly padBegin: number;
+  /** Padding after the last depth slice. */
   readonly padEnd: number;
 }
 
 /** x viewed as [outer, (depth,) h, w, inner] with a 2-D window over (h, w), or 3-D with `depth`. */
 export interface WindowView {
+  /** Product of the axes before the window (N·C for NCHW pooling). */
   readonly outer: number;
+  /** Input height. */
   readonly h: number;
+  /** Input width. */
   readonly w: number;
+  /** Product of the axes after the window (1 for NCHW pooling). */
   readonly inner: number;
+  /** The 2-D window over (h, w). */
   readonly window: Window2d;
   /** Output extents in ceil mode (pooling's ceil_mode); default floor. */
   readonly ceil?: boolean;
@@ -39,6 +51,7 @@ export interface WindowView {
   readonly countIncludePad?: boolean;
   /** Output extents when the caller has resolved them (ONNX ceil mode drops a window that starts in the end padding). */
   readonly outH?: number;
+  /** Output width when the caller has resolved it (as `outH`). */
   readonly outW?: number;
   /** A third, outermost spatial axis; absent: depth 1 (a 1-D or 2-D window). */
   readonly depth?: WindowDepth;
@@ -46,12 +59,19 @@ export interface WindowView {
 
 /** One spatial axis of a window as layer packages resolve it (ONNX semantics, auto_pad applied). */
 export interface WindowAxis {
+  /** Input size along the axis. */
   readonly inSize: number;
+  /** Output size along the axis. */
   readonly outSize: number;
+  /** Window size along the axis. */
   readonly kernel: number;
+  /** Step between window starts. */
   readonly stride: number;
+  /** Spacing between taps. */
   readonly dilation: number;
+  /** Padding before the first element. */
   readonly padBegin: number;
+  /** Padding after the last element. */
   readonly padEnd: number;
 }
 

@@ -4,6 +4,7 @@ import { WebGpuBackend, type WebGpuBackendOptions } from '../backend.js';
 /** vitest's (or jest's) `describe`, with `skipIf`. */
 export interface DescribeLike {
   (title: string, body: () => void): void;
+  /** `describe` that registers the suite as skipped when `condition` is true. */
   skipIf(condition: boolean): (title: string, body: () => void) => void;
 }
 

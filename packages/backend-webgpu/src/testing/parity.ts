@@ -4,7 +4,9 @@ import { runCase, type CaseResult } from '@hubel/core/testing';
 /** The test-runner function the suite registers with (vitest's or jest's `it`/`test`). */
 export type TestFn = (name: string, fn: () => Promise<void>, timeoutMs?: number) => void;
 
+/** Options of the CPU-vs-WebGPU parity suite. */
 export interface ParityOptions {
+  /** The test runner's `it`/`test`: one test is registered per case. */
   readonly test: TestFn;
   /** The backend under test (usually `gpu.backend` from `gpuBackendOrSkip`). */
   readonly backend: () => Backend | Promise<Backend>;
@@ -14,7 +16,9 @@ export interface ParityOptions {
   readonly with?: readonly Plugin[];
   /** Cases to run; default the plugin's own `cases`. */
   readonly cases?: readonly LayerCase[];
+  /** Seed of the inputs and parameters; default 1 (printed in failures). */
   readonly seed?: number;
+  /** Per-test timeout; default 60 000 ms. */
   readonly timeoutMs?: number;
 }
 

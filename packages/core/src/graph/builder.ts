@@ -15,12 +15,15 @@ interface PendingNode {
   outputs: string[];
 }
 
+/** How {@link GraphBuilder.build} and {@link Sequential.build} create the model's parameters. */
 export interface BuildOptions {
+  /** The backend the parameters are created on and the model runs on. */
   readonly backend: Backend;
   /** Seed for parameter initialization and the model's default stochastic stream. Default 0. */
   readonly seed?: number;
   /** Initial values by parameter key (`node.param`), e.g. from a file; others are initialized. */
   readonly initialValues?: ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
+  /** Free-form key/value pairs kept with the model (written to ONNX's `metadata_props` on export). */
   readonly metadata?: Record<string, string>;
 }
 
@@ -34,6 +37,7 @@ export class GraphBuilder {
   readonly #outputs: string[] = [];
   readonly #values = new Set<string>();
   readonly #counters = new Map<string, number>();
+  /** The registry the built model looks its kernels up in. */
   readonly registry: Registry;
 
   constructor(options: { registry?: Registry } = {}) {
@@ -82,6 +86,7 @@ export class GraphBuilder {
     return this.node(layer, attrs, inputs, opts)[0];
   }
 
+  /** Marks existing values as graph outputs, in order; throws naming the values that exist. */
   output(...names: string[]): this {
     for (const n of names) {
       if (!this.#values.has(n)) throw new HubelError('graph', `graph output '${n}' does not exist (values: ${[...this.#values].join(', ')})`);
@@ -185,11 +190,13 @@ export class Sequential {
     this.#last = this.#g.input(options.inputName ?? 'input', input);
   }
 
+  /** Appends a node applying `layer` to the previous output; `name` defaults to the lower-cased layer type and a counter (`conv1`). */
   add<D extends AnyLayer>(layer: D, attrs?: AttrInputOf<D>, name?: string): this {
     this.#last = this.#g.add(layer, attrs, this.#last, { name });
     return this;
   }
 
+  /** Makes the last node's output the graph output and builds the model (see {@link GraphBuilder.build}). */
   build(options: BuildOptions): Model {
     this.#g.output(this.#last);
     return this.#g.build(options);

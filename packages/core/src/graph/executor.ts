@@ -5,6 +5,7 @@ import type { Rng } from '../rng.js';
 import { Tensor, disposeAll, sameShape, type Shape } from '../tensor.js';
 import type { Model, Node } from './model.js';
 
+/** Options of {@link Model.forward}. */
 export interface ForwardOptions {
   /** 'eval' (default) or 'train': dropout draws masks and batch norm uses batch statistics in 'train'. */
   readonly mode?: Mode;
@@ -14,6 +15,7 @@ export interface ForwardOptions {
   readonly forBackward?: boolean;
 }
 
+/** Options of {@link ForwardRun.backward}. */
 export interface BackwardOptions {
   /** ∂C/∂output for outputs to differentiate (the caller keeps owning them). Default: ones for a loss output named 'loss'. */
   readonly seeds?: Readonly<Record<string, Tensor>>;
@@ -30,6 +32,7 @@ export class Gradients {
     readonly inputs: Map<string, Tensor>,
   ) {}
 
+  /** Disposes every gradient tensor it holds. */
   dispose(): void {
     for (const t of this.params.values()) t.dispose();
     for (const t of this.inputs.values()) t.dispose();
@@ -48,6 +51,7 @@ interface NodeRecord {
  * training step is forward → read the loss → backward → dispose.
  */
 export class ForwardRun {
+  /** The mode this run was made in (`'eval'` unless the options said `'train'`). */
   readonly mode: Mode;
   readonly #model: Model;
   readonly #values = new Map<string, Tensor>();

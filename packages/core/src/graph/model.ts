@@ -10,19 +10,29 @@ import { ForwardRun, type ForwardOptions } from './executor.js';
 
 /** A graph input or output: name, shape with `null` for the symbolic batch dimension, dtype. */
 export interface ValueInfo {
+  /** The value's name in the graph. */
   readonly name: string;
+  /** Dimensions; `null` marks the symbolic batch dimension. */
   readonly shape: readonly (number | null)[];
+  /** Element type; `'float'` means the backend's float type. */
   readonly dtype: DType | 'float';
 }
 
 /** One layer application (one ONNX node). `params` are owned by the model. */
 export interface Node {
+  /** Unique node name; parameter keys are `name.param`. */
   readonly name: string;
+  /** The layer definition the node applies. */
   readonly layer: AnyLayer;
+  /** The node's attributes, resolved against the layer's schema. */
   readonly attrs: Readonly<Record<string, unknown>>;
+  /** Value names read, in the layer's input order (`''` for an omitted optional input). */
   readonly inputs: readonly string[];
+  /** Value names written, in the layer's output order (`''` for an unbound optional output). */
   readonly outputs: readonly string[];
+  /** Parameter tensors by name, owned by the model; training mode may swap in new running statistics. */
   readonly params: Record<string, Tensor>;
+  /** The layer's parameter specs for this node's input shapes (shape, initializer, trainable). */
   readonly paramSpecs: Readonly<Record<string, ParamSpec>>;
 }
 
@@ -30,40 +40,68 @@ export interface Node {
 export interface ParamRef {
   /** `node.param`, e.g. `fc1.W`: stable across export, import and checkpoints. */
   readonly key: string;
+  /** The node owning the parameter. */
   readonly node: Node;
+  /** The parameter's name within its layer, e.g. `W`. */
   readonly name: string;
+  /** The parameter tensor (owned by the model). */
   readonly tensor: Tensor;
+  /** False for state the optimizer leaves alone (running statistics). */
   readonly trainable: boolean;
 }
 
+/** Payload of the per-node `model.hooks.forward` hook, fired after the node's forward. */
 export interface NodeForwardEvent {
+  /** The node that ran. */
   readonly node: Node;
+  /** The run's mode. */
   readonly mode: Mode;
+  /** The node's inputs (owned by the run: read them during the tap, do not keep or dispose them). */
   readonly inputs: readonly Tensor[];
+  /** The node's outputs (owned by the run, as `inputs`). */
   readonly outputs: readonly Tensor[];
 }
 
+/** Payload of the per-node `model.hooks.backward` hook, fired after the node's backward. */
 export interface NodeBackwardEvent {
+  /** The node whose backward ran. */
   readonly node: Node;
+  /** ∂C/∂y for each output (owned by the run). */
   readonly dOutputs: readonly Tensor[];
+  /** What the kernel returned: ∂C/∂x per input and ∂C/∂w per parameter (owned by the run). */
   readonly result: BackwardResult;
 }
 
+/**
+ * What the {@link Model} constructor takes; models are normally made by {@link GraphBuilder.build} or `importOnnx`.
+ * @inline
+ */
 export interface ModelInit {
+  /** Backend holding the parameters. */
   readonly backend: Backend;
+  /** Registry to look kernels up in; every node needs a kernel on `backend`. */
   readonly registry: Registry;
+  /** Graph inputs. */
   readonly inputs: readonly ValueInfo[];
+  /** Names of the graph outputs. */
   readonly outputs: readonly string[];
+  /** Nodes in any order; the model sorts them topologically. */
   readonly nodes: readonly Node[];
+  /** Inferred shapes of the graph's values. */
   readonly valueInfo?: ReadonlyMap<string, ValueInfo>;
+  /** Free-form key/value pairs. */
   readonly metadata?: Record<string, string>;
+  /** Default stream for stochastic layers; default `new Rng(0)`. */
   readonly rng?: Rng;
   /** Shared by views made with `withLoss`, so taps on the model see training runs too. */
   readonly hooks?: ModelHooks;
 }
 
+/** Per-node executor hooks: `hooks.forward.for('conv1').tap(name, fn)` watches one node. */
 export interface ModelHooks {
+  /** Fired after a node's forward, keyed by node name. */
   readonly forward: HookMap<SyncHook<[NodeForwardEvent]>>;
+  /** Fired after a node's backward, keyed by node name. */
   readonly backward: HookMap<SyncHook<[NodeBackwardEvent]>>;
 }
 
@@ -79,14 +117,19 @@ function createModelHooks(): ModelHooks {
  * the nodes in topological order; the returned run's `backward` walks them in reverse.
  */
 export class Model {
+  /** The backend holding the parameters; feeds must live on it. */
   readonly backend: Backend;
+  /** The registry the model's kernels come from. */
   readonly registry: Registry;
+  /** Graph inputs, in order. */
   readonly inputs: readonly ValueInfo[];
+  /** Names of the graph outputs, in order. */
   readonly outputs: readonly string[];
   /** Topologically sorted. */
   readonly nodes: readonly Node[];
   /** Shapes of every value (batch dimension `null`), from build-time inference. */
   readonly valueInfo: ReadonlyMap<string, ValueInfo>;
+  /** Free-form key/value pairs, kept through ONNX export and import. */
   readonly metadata: Record<string, string>;
   /** Default stream for stochastic layers when `forward` is given none. */
   readonly rng: Rng;
@@ -112,6 +155,7 @@ export class Model {
     for (const node of this.nodes) this.registry.kernel(node.layer, this.backend.name, `node '${node.name}'`);
   }
 
+  /** The node named `name`; throws listing the node names. */
   node(name: string): Node {
     const n = this.nodes.find((x) => x.name === name);
     if (!n) throw new HubelError('graph', `no node named '${name}' (nodes: ${this.nodes.map((x) => x.name).join(', ')})`);

@@ -4,7 +4,9 @@ import type { Tensor } from '../tensor.js';
 
 /** Serializable optimizer state: step count and per-parameter slots (momentum, Adam moments). */
 export interface OptimizerState {
+  /** The optimizer's kind (`'sgd'`, `'adam'`); state only imports into the same kind. */
   readonly kind: string;
+  /** Number of steps taken (Adam's bias correction continues from it). */
   readonly step: number;
   /** slots[paramKey][slotName] = values. */
   readonly slots: Record<string, Record<string, Float32Array | Float64Array>>;
@@ -15,10 +17,12 @@ export interface OptimizerState {
  * parameter's backend and owned by the optimizer (`dispose()` frees them).
  */
 export abstract class Optimizer {
+  /** Short name of the algorithm, recorded in exported state (`'sgd'`, `'adam'`). */
   abstract readonly kind: string;
   /** Current learning rate; the trainer sets it each epoch through its `learningRate` hook. */
   lr: number;
   #step = 0;
+  /** Per-parameter state tensors by parameter key, then slot name (`velocity`, `m`, `v`). */
   protected readonly slots = new Map<string, Record<string, Tensor>>();
 
   constructor(lr: number) {
@@ -26,6 +30,7 @@ export abstract class Optimizer {
     this.lr = lr;
   }
 
+  /** Number of {@link Optimizer.step} calls so far (or restored by `importState`). */
   get stepCount(): number {
     return this.#step;
   }
@@ -40,14 +45,17 @@ export abstract class Optimizer {
     }
   }
 
+  /** Updates one parameter in place from its gradient; `step` is 1-based. Subclasses call backend ops here. */
   protected abstract update(p: ParamRef, grad: Tensor, step: number): void;
 
+  /** The state tensor `name` of parameter `p`, created as zeros of its shape on first use. */
   protected slot(p: ParamRef, name: string): Tensor {
     let s = this.slots.get(p.key);
     if (!s) this.slots.set(p.key, (s = {}));
     return (s[name] ??= p.tensor.backend.zeros(p.tensor.shape));
   }
 
+  /** Reads the step count and every slot to host arrays, for checkpoints. */
   async exportState(): Promise<OptimizerState> {
     const slots: OptimizerState['slots'] = {};
     for (const [k, rec] of this.slots) {
@@ -72,6 +80,7 @@ export abstract class Optimizer {
     }
   }
 
+  /** Frees every slot tensor; the optimizer starts from zero state if used again. */
   dispose(): void {
     for (const rec of this.slots.values()) for (const t of Object.values(rec)) t.dispose();
     this.slots.clear();

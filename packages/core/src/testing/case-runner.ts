@@ -7,10 +7,15 @@ import { Registry, defaultRegistry } from '../registry.js';
 import { Rng } from '../rng.js';
 import { sizeOf, type Shape, type Tensor } from '../tensor.js';
 
+/** One input of a case, drawn on the host by {@link drawInputs}. */
 export interface DrawnInput {
+  /** The input's shape. */
   readonly shape: Shape;
+  /** The values: float64 for float inputs, int32 for class labels. */
   readonly values: Float64Array | Int32Array;
+  /** `'float'` (the backend's float type) or `'int32'`. */
   readonly dtype: 'float' | 'int32';
+  /** Whether the gradient checker differentiates this input. */
   readonly grad: boolean;
 }
 
@@ -53,6 +58,7 @@ export function buildCaseModel(c: LayerCase, backend: Backend, options: { regist
   return g.build({ backend, seed: options.seed ?? 1 });
 }
 
+/** Uploads drawn inputs to `backend` as feeds named `x0`, `x1`, ...; the caller owns and disposes them. */
 export function uploadInputs(inputs: DrawnInput[], backend: Backend): Record<string, Tensor> {
   const feeds: Record<string, Tensor> = {};
   inputs.forEach((inp, i) => {
@@ -71,7 +77,9 @@ export function projections(model: Model, rng: Rng, batchShapes: Map<string, Sha
   });
 }
 
+/** What {@link runCase} returns: outputs and gradients as float64 host arrays, for comparing backends. */
 export interface CaseResult {
+  /** Each output of the case's node, by value name. */
   readonly outputs: Record<string, Float64Array>;
   /** ∂C/∂(input i) keyed `x0`, ... and ∂C/∂param keyed `W`, `B`, ... for C = Σ r·y. */
   readonly grads: Record<string, Float64Array>;

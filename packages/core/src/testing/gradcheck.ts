@@ -24,7 +24,9 @@ export interface GradCheckOptions {
    * ~ε²·C''' ≈ 1e-12 and round-off ~1e-16·|C|/ε ≈ 1e-10·|C|, far below it for |C| < 100.
    */
   readonly tolerance?: number;
+  /** Seed of the projection r, the dropout stream and (in layer checks) inputs and parameters; default 1. It is in the report. */
   readonly seed?: number;
+  /** Mode the model runs in; default `'train'`. */
   readonly mode?: Mode;
   /**
    * When set, scalars sitting on a kink (ReLU at 0, max-pool ties) are skipped: the one-sided
@@ -36,23 +38,35 @@ export interface GradCheckOptions {
   readonly maxPerTensor?: number;
 }
 
+/** The result for one checked tensor (an input or a parameter). */
 export interface GradCheckEntry {
   /** `x0`, `x1`, ... for inputs; `node.param` for parameters. */
   readonly name: string;
+  /** Scalars compared. */
   readonly checked: number;
+  /** Scalars skipped at kinks (see {@link GradCheckOptions.kink}). */
   readonly skipped: number;
+  /** Largest relative error found (Infinity when a difference was NaN). */
   readonly maxRelError: number;
+  /** Where the largest error was: flat index, backward's value and the finite difference. */
   readonly worst?: { readonly index: number; readonly analytic: number; readonly numeric: number };
 }
 
+/** What the checkers return: one entry per tensor and a verdict; they do not throw on failure. */
 export interface GradCheckReport {
+  /** One entry per checked input or parameter, inputs first. */
   readonly entries: readonly GradCheckEntry[];
+  /** The tolerance applied. */
   readonly tolerance: number;
+  /** The seed used, to reproduce a failure. */
   readonly seed: number;
+  /** True when every entry is within tolerance, checked at least one scalar and skipped no more than it checked. */
   readonly ok: boolean;
+  /** A printable report: seed, tolerance, backend and one line per entry (with the worst scalar when failing). */
   readonly summary: string;
 }
 
+/** What {@link checkModelGradients} checks: host feeds, and which inputs and parameters to differentiate. */
 export interface ModelGradCheckInput {
   /** Host values per graph input; float inputs listed in `differentiate` are checked. */
   readonly feeds: Readonly<Record<string, { readonly shape: Shape; readonly values: Float64Array | Int32Array | Float32Array; readonly dtype?: 'float' | 'int32' }>>;

@@ -4,7 +4,10 @@ import type { Plugin } from '../plugin.js';
 import { Registry } from '../registry.js';
 import { assertGradients, checkLayerGradients, type GradCheckOptions } from './gradcheck.js';
 
-/** The test-runner function the suites register with (vitest's or jest's `it`/`test`). */
+/**
+ * The test-runner function the suites register with (vitest's or jest's `it`/`test`).
+ * @inline
+ */
 export type TestFn = (name: string, fn: () => Promise<void>, timeoutMs?: number) => void;
 
 /**

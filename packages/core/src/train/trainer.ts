@@ -7,28 +7,43 @@ import { RunningMean, topKCorrect } from '../metrics.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
 import { Rng, type RngState } from '../rng.js';
 
+/** Payload of `hooks.runStart`: the run's size and the model being trained. */
 export interface RunInfo {
+  /** Total epochs of the run (the loop stops at this epoch index). */
   readonly epochs: number;
+  /** First epoch to run: 0, or where a resumed run continues. */
   readonly startEpoch: number;
+  /** Examples per training batch (the last batch of an epoch may be smaller). */
   readonly batchSize: number;
+  /** Number of training examples. */
   readonly trainSize: number;
+  /** Number of validation examples; 0 without a validation set. */
   readonly validationSize: number;
+  /** `⌈trainSize / batchSize⌉`. */
   readonly batchesPerEpoch: number;
+  /** The model being trained (without the loss node). */
   readonly model: Model;
 }
 
+/** Payload of `hooks.epochStart` and the second argument of `hooks.learningRate`. */
 export interface EpochInfo {
   /** 0-based. */
   readonly epoch: number;
+  /** Total epochs of the run. */
   readonly epochs: number;
+  /** Learning rate: the base rate in `learningRate`, the scheduled one in `epochStart`. */
   readonly lr: number;
+  /** Batches in this epoch. */
   readonly batches: number;
 }
 
+/** Payload of `hooks.batchEnd`, after each optimizer step. */
 export interface BatchStats {
+  /** Current epoch, 0-based. */
   readonly epoch: number;
   /** 0-based index within the epoch. */
   readonly batch: number;
+  /** Batches in this epoch. */
   readonly batches: number;
   /** Global optimizer step (1-based). */
   readonly step: number;
@@ -36,47 +51,73 @@ export interface BatchStats {
   readonly loss: number;
   /** Top-1 error on this batch (training mode), or NaN for regression targets. */
   readonly error: number;
+  /** Examples in this batch. */
   readonly examples: number;
+  /** Training throughput since the epoch started. */
   readonly examplesPerSecond: number;
   /** Milliseconds since the epoch started. */
   readonly elapsedMs: number;
+  /** Learning rate used for this step. */
   readonly lr: number;
 }
 
+/** What {@link Trainer.evaluate} returns. */
 export interface EvalStats {
+  /** Mean loss over the dataset. */
   readonly loss: number;
   /** Top-1 error, NaN for regression. */
   readonly error: number;
   /** Top-k error for each requested k (`topK` option), e.g. { 5: 0.12 }. */
   readonly topK: Readonly<Record<number, number>>;
+  /** Number of examples evaluated. */
   readonly examples: number;
 }
 
+/** Payload of `hooks.epochEnd` and `hooks.shouldStop`: one epoch's training and validation metrics. */
 export interface EpochStats {
+  /** The epoch that ended, 0-based. */
   readonly epoch: number;
+  /** Total epochs of the run. */
   readonly epochs: number;
+  /** Learning rate used during the epoch. */
   readonly lr: number;
+  /** Mean training loss over the epoch (training mode, weights changing as it went). */
   readonly trainLoss: number;
+  /** Top-1 training error over the epoch; NaN for regression. */
   readonly trainError: number;
   /** NaN when there is no validation set. */
   readonly valLoss: number;
+  /** Top-1 validation error; NaN without a validation set or for regression. */
   readonly valError: number;
+  /** Validation top-k errors by k, for the trainer's `topK`. */
   readonly valTopK: Readonly<Record<number, number>>;
+  /** Wall time of the epoch's training batches (validation excluded). */
   readonly seconds: number;
+  /** Training throughput over the epoch. */
   readonly examplesPerSecond: number;
 }
 
+/** Payload of `hooks.finalize`, after the last epoch: what a pass over the training data needs. */
 export interface FinalizeContext {
+  /** The trained model. */
   readonly model: Model;
+  /** The training set. */
   readonly train: Dataset;
+  /** The run's batch size. */
   readonly batchSize: number;
 }
 
+/** What {@link Trainer.fit} resolves to, also the payload of `hooks.done`. */
 export interface RunSummary {
+  /** Epochs completed by this call (not counting those before a resume). */
   readonly epochsRun: number;
+  /** Whether the run ended before `epochs` (a `shouldStop` tap or {@link Trainer.requestStop}). */
   readonly stoppedEarly: boolean;
+  /** `'shouldStop'` or the reason given to `requestStop`; absent when the run completed. */
   readonly stopReason?: string;
+  /** Statistics of every epoch, including those before a resume. */
   readonly history: readonly EpochStats[];
+  /** Wall time of the `fit` call. */
   readonly seconds: number;
 }
 
@@ -84,28 +125,41 @@ export interface RunSummary {
 export interface TrainerState {
   /** Epoch to run next (0-based) and batches of it already done. */
   readonly epoch: number;
+  /** Batches of `epoch` already done. */
   readonly batchInEpoch: number;
+  /** Global optimizer step count. */
   readonly step: number;
   /** Shuffle stream as it was at the start of `epoch` (the epoch's order is redrawn from it). */
   readonly shuffleRng: { words: RngState; spare: number | null };
+  /** Dropout stream at this position. */
   readonly dropoutRng: { words: RngState; spare: number | null };
+  /** Learning rate before schedules. */
   readonly baseLr: number;
+  /** The optimizer's step count and slots. */
   readonly optimizer: OptimizerState;
+  /** Statistics of the epochs done. */
   readonly history: readonly EpochStats[];
   /** Running sums of the interrupted epoch, so its statistics come out as if uninterrupted. */
   readonly partial: { readonly loss: number; readonly lossN: number; readonly errors: number; readonly errorN: number };
 }
 
+/** A feature of the training loop: `apply` taps `trainer.hooks`, under the plugin's class name. */
 export interface TrainerPlugin {
+  /** Called once by the Trainer's constructor; taps the hooks it needs. */
   apply(trainer: Trainer): void;
 }
 
+/** What the {@link Trainer} constructor takes. */
 export interface TrainerOptions {
+  /** The model to train; its first input takes the examples, its first output feeds the loss. */
   readonly model: Model;
   /** Loss layer appended to the model's first output, e.g. SoftmaxCrossEntropy. */
   readonly loss: AnyLayer;
+  /** Attributes of the loss layer. */
   readonly lossAttrs?: Record<string, unknown>;
+  /** Updates the parameters; its `lr` is the base learning rate. */
   readonly optimizer: Optimizer;
+  /** Plugins applied in order by the constructor. */
   readonly plugins?: readonly TrainerPlugin[];
   /** Seed for the shuffle and dropout streams. Default 0. */
   readonly seed?: number;
@@ -113,10 +167,15 @@ export interface TrainerOptions {
   readonly topK?: readonly number[];
 }
 
+/** Options of {@link Trainer.fit}. */
 export interface FitOptions {
+  /** Training set. */
   readonly train: Dataset;
+  /** Validation set, evaluated in eval mode after every epoch. */
   readonly validation?: Dataset;
+  /** Epoch index to train up to (a resumed run continues from its saved epoch). */
   readonly epochs: number;
+  /** Examples per batch. */
   readonly batchSize: number;
   /** Default true. */
   readonly shuffle?: boolean;
@@ -131,8 +190,11 @@ export interface FitOptions {
  * NaN guard, early stopping, schedules, batch-norm finalization) are plugins tapping them.
  */
 export class Trainer {
+  /** The loop's events; plugins tap them (see {@link TrainerPlugin}). */
   readonly hooks = Object.freeze({
+    /** Before the first epoch. */
     runStart: new AsyncSeriesHook<[RunInfo]>(['run']),
+    /** At the start of each epoch, after the learning rate is scheduled. */
     epochStart: new SyncHook<[EpochInfo]>(['epoch']),
     /** Hot path: synchronous and cheap. */
     batchEnd: new SyncHook<[BatchStats]>(['batch']),
@@ -144,11 +206,16 @@ export class Trainer {
     learningRate: new SyncWaterfallHook<[number, EpochInfo]>(['lr', 'epoch']),
     /** After the last epoch, before `done`: batch-norm statistics pass and the like. */
     finalize: new AsyncSeriesHook<[FinalizeContext]>(['context']),
+    /** Last: the run's summary, also what `fit` resolves to. */
     done: new AsyncSeriesHook<[RunSummary]>(['summary']),
   });
+  /** The model being trained. */
   readonly model: Model;
+  /** The optimizer updating the model's parameters. */
   readonly optimizer: Optimizer;
+  /** The loss layer appended to the model's first output. */
   readonly loss: AnyLayer;
+  /** The k of the top-k errors reported on validation. */
   readonly topK: readonly number[];
   #lossAttrs?: Record<string, unknown>;
   #shuffleRng: Rng;
@@ -180,6 +247,7 @@ export class Trainer {
     this.#stopRequest = reason;
   }
 
+  /** Next epoch to run, 0-based (the number of epochs completed). */
   get epoch(): number {
     return this.#epoch;
   }
@@ -199,6 +267,10 @@ export class Trainer {
     };
   }
 
+  /**
+   * Trains for `epochs`, firing the hooks; resolves with the run's summary. Throws on bad options or
+   * a non-positive scheduled learning rate. Each batch's tensors are disposed before the next.
+   */
   async fit(o: FitOptions): Promise<RunSummary> {
     const t0 = performance.now();
     if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) throw new HubelError('attribute', `fit: epochs must be a non-negative integer, found ${o.epochs}`);

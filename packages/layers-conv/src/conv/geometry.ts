@@ -10,18 +10,27 @@ export type { AutoPad };
 
 /** The window attributes both layers share (ONNX names, camelCase). */
 export interface WindowAttrs {
+  /** `[kW]` (1-D) or `[kH, kW]` (2-D). */
   readonly kernelShape: readonly number[];
+  /** Step per spatial axis; default 1. */
   readonly strides?: readonly number[];
+  /** All begins, then all ends; default 0. */
   readonly pads?: readonly number[];
+  /** Tap spacing per spatial axis; default 1. */
   readonly dilations?: readonly number[];
+  /** ONNX auto_pad; default `NOTSET` (explicit pads). */
   readonly autoPad?: AutoPad;
 }
 
+/** A window resolved against an input shape by {@link resolveWindow}: sizes, steps and pads per spatial axis. */
 export interface ResolvedWindow {
   /** Spatial input sizes (1 or 2 of them). */
   readonly inSizes: readonly number[];
+  /** Spatial output sizes. */
   readonly outSizes: readonly number[];
+  /** Step per spatial axis. */
   readonly strides: readonly number[];
+  /** Tap spacing per spatial axis. */
   readonly dilations: readonly number[];
   /** ONNX order: all begins, then all ends. */
   readonly pads: readonly number[];

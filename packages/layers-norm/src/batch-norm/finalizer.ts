@@ -1,6 +1,7 @@
 import { HubelError, Model, layerLabel, type Dataset, type FinalizeContext, type Node, type Trainer, type TrainerPlugin } from '@hubel/core';
 import { BatchNormalization } from './definition.js';
 
+/** Options of {@link BatchNormFinalizer}. */
 export interface BatchNormFinalizerOptions {
   /**
    * Store the unbiased variance M/(M−1)·σ² (M = examples × spatial positions per channel)
@@ -14,8 +15,11 @@ export interface BatchNormFinalizerOptions {
 
 /** What one call to `finalize` stored, per BatchNormalization node. */
 export interface FinalizedStats {
+  /** The BatchNormalization node's name. */
   readonly node: string;
+  /** Mean of the node's input per channel, as stored in `input_mean`. */
   readonly mean: Float64Array;
+  /** Variance per channel (population, or unbiased with that option), as stored in `input_var`. */
   readonly variance: Float64Array;
   /** Values per channel the statistics were taken over (examples × spatial positions). */
   readonly count: number;

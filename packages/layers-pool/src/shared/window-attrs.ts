@@ -20,11 +20,17 @@ export const ceilModeAttr = attr.bool({ default: false, doc: 'round the output s
 
 /** The resolved attributes the geometry reads (absent ones take ONNX's defaults). */
 export interface WindowAttrs {
+  /** Window size per spatial axis. */
   readonly kernelShape: readonly number[];
+  /** Step per spatial axis; default 1. */
   readonly strides?: readonly number[];
+  /** All begins, then all ends; default 0. */
   readonly pads?: readonly number[];
+  /** Tap spacing per spatial axis; default 1. */
   readonly dilations?: readonly number[];
+  /** ONNX auto_pad. */
   readonly autoPad: AutoPad;
+  /** Round output sizes up (ONNX ceil_mode); default false. */
   readonly ceilMode?: boolean;
 }
 

@@ -18,6 +18,7 @@ export function keptShape(x: Shape, axes: readonly number[] | null): number[] {
   return axes ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : [...x];
 }
 
+/** The three reduction layers' ONNX op types. */
 export type ReduceOp = 'ReduceSum' | 'ReduceMean' | 'ReduceMax';
 
 const DOCS: Record<ReduceOp, string> = {

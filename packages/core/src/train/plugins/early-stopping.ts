@@ -1,5 +1,6 @@
 import type { EpochStats, Trainer, TrainerPlugin } from '../trainer.js';
 
+/** Options of {@link EarlyStopping}. */
 export interface EarlyStoppingOptions {
   /** Epochs without improvement before stopping. */
   readonly patience: number;
@@ -15,6 +16,7 @@ export class EarlyStopping implements TrainerPlugin {
     if (!(Number.isInteger(options.patience) && options.patience >= 0)) throw new RangeError(`patience must be a non-negative integer, found ${options.patience}`);
   }
 
+  /** Taps `shouldStop`: stops once the monitored metric has not improved by `minDelta` for `patience` epochs. */
   apply(trainer: Trainer): void {
     let best = Infinity;
     let waited = 0;

@@ -5,6 +5,7 @@ import type { Trainer, TrainerPlugin } from '../trainer.js';
 export class LrSchedule implements TrainerPlugin {
   constructor(private readonly schedule: Schedule) {}
 
+  /** Taps `learningRate` with the schedule. */
   apply(trainer: Trainer): void {
     trainer.hooks.learningRate.tap('LrSchedule', (lr, { epoch }) => this.schedule(lr, epoch));
   }

@@ -1,5 +1,6 @@
 import type { Trainer, TrainerPlugin } from '../trainer.js';
 
+/** Receives one line of text (without newline); may be async. */
 export type LineSink = (line: string) => void | Promise<void>;
 
 /**
@@ -10,6 +11,7 @@ export type LineSink = (line: string) => void | Promise<void>;
 export class MetricsLog implements TrainerPlugin {
   constructor(private readonly target: LineSink | string) {}
 
+  /** Taps `runStart`, `epochEnd` and `done`, writing one JSON line for each. */
   apply(trainer: Trainer): void {
     let sink: LineSink;
     const open = async (): Promise<LineSink> => {

@@ -19,6 +19,7 @@ export function firstNonFinite(a: ArrayLike<number>): number {
  * Taps `batchEnd` at stage -100 so it runs before loggers.
  */
 export class NanGuard implements TrainerPlugin {
+  /** On `runStart`, taps every node's forward hook (sync-read backends only); taps `batchEnd` at stage -100 for the loss. */
   apply(trainer: Trainer): void {
     const model = trainer.model;
     let tapped = false;

@@ -1,10 +1,12 @@
 import type { Trainer, TrainerPlugin } from '../trainer.js';
 
+/** Options of {@link ProgressBar}. */
 export interface ProgressBarOptions {
   /** Where text goes; default process.stderr (Node) or console.log. */
   readonly write?: (text: string) => void;
   /** Redraw the bar in place (a TTY) or print every `every` batches. Default: TTY detection. */
   readonly inPlace?: boolean;
+  /** Width of the bar in characters; default 24. */
   readonly width?: number;
 }
 
@@ -18,6 +20,7 @@ function isTty(): boolean {
   return !!p?.stderr?.isTTY;
 }
 
+/** Formats seconds compactly: `42s`, `3m07s`, `1h05m`; `--` for a non-finite value. */
 export function fmtDuration(s: number): string {
   if (!Number.isFinite(s)) return '--';
   if (s < 60) return `${s.toFixed(0)}s`;
@@ -34,6 +37,7 @@ const pct = (x: number) => (Number.isNaN(x) ? '  -  ' : `${(100 * x).toFixed(2)}
 export class ProgressBar implements TrainerPlugin {
   constructor(private readonly options: ProgressBarOptions = {}) {}
 
+  /** Taps `batchEnd` to redraw the bar and `epochEnd` to print the epoch line. */
   apply(trainer: Trainer): void {
     const write = this.options.write ?? defaultWrite();
     const inPlace = this.options.inPlace ?? isTty();
