@@ -28,6 +28,10 @@ export interface CheckpointOptions {
   readonly metadata?: Record<string, string>;
 }
 
+/**
+ * Serializes a model and a trainer's state (`await trainer.state()`) as checkpoint bytes (ONNX, see {@link CheckpointOptions}).
+ * Throws HubelError 'graph' when the optimizer state names a parameter the model lacks.
+ */
 export async function checkpointBytes(model: Model, state: TrainerState, options: CheckpointOptions = {}): Promise<Uint8Array> {
   const floatType = model.backend.floatType;
   const dt = floatType === 'float64' ? DataType.DOUBLE : DataType.FLOAT;
@@ -56,6 +60,7 @@ export async function saveCheckpoint(path: string, model: Model, state: TrainerS
   await writeFileAtomic(path, await checkpointBytes(model, state, options));
 }
 
+/** What {@link readCheckpoint} and `loadCheckpoint` return. */
 export interface Checkpoint {
   /** A fresh model with the checkpoint's parameters (and model RNG stream). */
   readonly model: Model;

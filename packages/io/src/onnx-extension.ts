@@ -5,6 +5,7 @@ import type { AnyLayer, OnnxInputFromAttr, OnnxMapping } from '@hubel/core';
  * core's `OnnxMapping`; these aliases remain for io's callers.
  */
 export type IoMapping = OnnxMapping<any>;
+/** The part of {@link IoMapping} the exporter and importer handle beyond op type and attributes. */
 export type OnnxIoExtension = Pick<OnnxMapping<any>, 'inputsFromAttrs' | 'initializer'>;
 export type { OnnxInputFromAttr };
 

@@ -35,8 +35,11 @@ export const MAX_ELEMENTS = 2 ** 31 - 1;
  * UINT64 → Float64Array holding the nearest doubles (exact below 2^53).
  */
 export interface HostTensor {
+  /** Dimensions, outermost first. */
   readonly dims: readonly number[];
+  /** The ONNX element type it was read from (a {@link DataType} value). */
   readonly dataType: number;
+  /** The values, row-major, in the array type listed above. */
   readonly values: Float32Array | Float64Array | Int32Array;
 }
 

@@ -18,6 +18,7 @@ export interface ExportOptions {
   readonly batchName?: string;
   /** Entries added to the model's own metadata in `metadata_props`. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /** Text for the model's `doc_string`. */
   readonly docString?: string;
   /**
    * Element type of the float initializers and graph values: 'float32' (default; what every

@@ -1,10 +1,17 @@
 import { GraphBuilder, HubelError, fmtShape, layerLabel, sameShape, type AnyLayer, type Registry, type Shape } from '@hubel/core';
-import type { HostTensor } from '../tensor-data.js';
+import { MAX_ELEMENTS, type HostTensor } from '../tensor-data.js';
 import { UnsupportedOnnxError } from './errors.js';
 
-/** Where a constant came from: initializers are weights (trainable once imported), the rest are fixed. */
+/**
+ * Where a constant came from: initializers are weights (trainable once imported), the rest are fixed.
+ * @inline
+ */
 export type ConstantOrigin = 'initializer' | 'constant-node' | 'bound-input';
 
+/**
+ * A constant value known at import time, and where it came from.
+ * @inline
+ */
 export interface ImportedConstant extends HostTensor {
   readonly origin: ConstantOrigin;
 }
@@ -15,7 +22,9 @@ export interface ImportedConstant extends HostTensor {
  * parameters' initial values.
  */
 export class ImportContext {
+  /** The graph being built; adapters add nodes through `emit` rather than directly. */
   readonly builder: GraphBuilder;
+  /** Initial parameter values by key (`node.param`), gathered from the file's constants as nodes are emitted. */
   readonly initialValues = new Map<string, ArrayLike<number>>();
   readonly #constants = new Map<string, ImportedConstant>();
   readonly #shapes = new Map<string, Shape>();
@@ -25,8 +34,11 @@ export class ImportContext {
   readonly #byOnnxOp = new Map<string, AnyLayer>();
 
   constructor(
+    /** Where layers are looked up by ONNX op. */
     readonly registry: Registry,
+    /** The file's opset version per domain (`''` is ai.onnx). */
     readonly opsets: ReadonlyMap<string, number>,
+    /** File name for error messages. */
     readonly file: string,
     allValueNames: Iterable<string>,
   ) {
@@ -43,6 +55,7 @@ export class ImportContext {
     return this.opsetOf('');
   }
 
+  /** The file's opset version for `domain` (1 when the file does not import it). */
   opsetOf(domain: string): number {
     return this.opsets.get(domain) ?? 1;
   }
@@ -59,15 +72,18 @@ export class ImportContext {
     return l;
   }
 
+  /** Records a constant value (an initializer, a Constant node's value or an input bound to data). */
   addConstant(name: string, t: HostTensor, origin: ConstantOrigin): void {
     this.#constants.set(name, { ...t, origin });
     this.#shapes.set(name, t.dims);
   }
 
+  /** The constant named `name`, or undefined when the value is computed (or `''`). */
   constant(name: string): ImportedConstant | undefined {
     return name === '' ? undefined : this.#constants.get(name);
   }
 
+  /** Records the shape of a value (batch dimension as 1). */
   setShape(name: string, shape: Shape): void {
     this.#shapes.set(name, shape);
   }
@@ -132,6 +148,7 @@ export class ImportContext {
     this.#pending = pending;
   }
 
+  /** Whether the graph being built already has a value of this name. */
   builderHas(value: string): boolean {
     return this.#built.has(value);
   }
@@ -188,6 +205,18 @@ export class ImportContext {
       outShapes = layer.inferShapes(resolved as never, inShapes);
     } catch (e) {
       throw new HubelError('shape', `${where}: ${(e as Error).message} (input shapes: ${inShapes.map(fmtShape).join(', ')})`, { cause: e });
+    }
+    // A corrupt attribute (pads of 2^31) can make a layer's output claim more than any tensor
+    // holds; stop at that node, before the next layers compute with such sizes.
+    for (const s of outShapes) {
+      if (!s) continue;
+      let n = 1;
+      for (const d of s) {
+        n *= d;
+        if (!(Number.isSafeInteger(d) && d >= 0) || n > MAX_ELEMENTS) {
+          throw new HubelError('shape', `${where}: the output shape ${fmtShape(s)} ${n > MAX_ELEMENTS ? `has more than ${MAX_ELEMENTS} elements per example` : `has a bad dimension ${d}`} (input shapes: ${inShapes.map(fmtShape).join(', ')})`);
+        }
+      }
     }
     const declared: Record<string, { shape: Shape } | undefined> = layer.params ? layer.params(resolved as never, inShapes) : {};
     for (const [p, spec] of Object.entries(declared)) {

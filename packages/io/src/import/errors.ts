@@ -8,6 +8,7 @@ import { HubelError } from '@hubel/core';
 export class UnsupportedOnnxError extends HubelError {
   constructor(
     message: string,
+    /** Every unsupported item found in the file, e.g. `['ai.onnx.If', 'ai.onnx.Loop']`. */
     readonly unsupported: readonly string[],
   ) {
     super('unknown-layer', message);

@@ -32,6 +32,34 @@ function attrFromConstant(spec: OnnxInputFromAttr, values: ArrayLike<number>, di
 }
 
 /**
+ * Calls a layer's `fromOnnx` on what the file holds. Mappings are written for well-formed
+ * nodes (Conv's reads its weight's shape), so one that throws anything but a HubelError on a
+ * corrupt node (a weight input missing, an attribute of the wrong type) is reported as a
+ * HubelError 'graph' naming the node, with the mapping's error as the cause.
+ */
+function fromOnnxChecked(
+  fromOnnx: (onnxAttrs: Record<string, AttrValue>, paramShapes: readonly Shape[], inputShapes: readonly Shape[]) => Record<string, unknown>,
+  plain: Record<string, AttrValue>,
+  paramShapes: readonly Shape[],
+  inputShapes: readonly Shape[],
+  layer: AnyLayer,
+  node: OnnxNodeProto,
+  where: string,
+): Record<string, unknown> {
+  try {
+    return fromOnnx(plain, paramShapes, inputShapes);
+  } catch (e) {
+    if (e instanceof HubelError) throw e;
+    const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ') || 'none';
+    throw new HubelError(
+      'graph',
+      `${where}: Hubel's ${layerLabel(layer)} cannot read this node (inputs ${list(node.inputs)}, attributes ${list(node.attributes.map((a) => a.name))}): ${(e as Error)?.message ?? String(e)}`,
+      { cause: e },
+    );
+  }
+}
+
+/**
  * Imports one node with a registered layer's own mapping. ONNX inputs are, in order: the
  * layer's data inputs, then its parameters (`onnx.params` order, or declaration order), with
  * io's attribute-inputs at their declared positions. Parameters and attribute-inputs must be
@@ -91,7 +119,7 @@ export function importWithLayer(ctx: ImportContext, node: OnnxNodeProto, layer: 
     const plain: Record<string, AttrValue> = {};
     for (const [k, v] of Object.entries(raw)) if (typeof v !== 'object' || Array.isArray(v)) plain[k] = v as AttrValue;
     for (const s of attrInputs) if (attrValues[s.attr] !== undefined) plain[s.onnxAttr ?? snakeCase(s.attr)] = attrValues[s.attr] as AttrValue;
-    attrs = { ...m.fromOnnx(plain, paramShapes, inputShapes) };
+    attrs = { ...fromOnnxChecked(m.fromOnnx, plain, paramShapes, inputShapes, layer, node, `${ctx.file}: ${where}`) };
     for (const [k, v] of Object.entries(attrValues)) if (!(k in attrs) && k in layer.attrs) attrs[k] = v;
   } else {
     attrs = {};

@@ -1,13 +1,14 @@
 import { HubelError, fmtShape, layerLabel, type Backend, type Model, type Registry } from '@hubel/core';
 import { attributeValue } from '../attributes.js';
-import { decodeModel, type OnnxGraphProto, type OnnxModelProto, type OnnxNodeProto, type OnnxTensorProto } from '../proto/messages.js';
-import { DataType, dataTypeName, readTensor, type HostTensor } from '../tensor-data.js';
+import { AttrType, decodeModel, type OnnxGraphProto, type OnnxModelProto, type OnnxNodeProto, type OnnxTensorProto } from '../proto/messages.js';
+import { DataType, MAX_ELEMENTS, dataTypeName, readTensor, type HostTensor } from '../tensor-data.js';
 import { ADAPTERS } from './adapters.js';
 import { ImportContext } from './context.js';
 import { UnsupportedOnnxError, opLabel } from './errors.js';
 import { importWithLayer } from './generic.js';
 import { checkAndSort, inlineFunctions, nodeLabel } from './graph-check.js';
 
+/** Options of `importOnnx`: where layers and kernels come from, and the backend to build on. */
 export interface ImportOptions {
   /** Where the layers (and their kernels for `backend`) are registered. */
   readonly registry: Registry;
@@ -183,10 +184,22 @@ export function importModelProto(proto: OnnxModelProto, options: ImportOptions):
   });
 }
 
+/** The AttributeProto type each Constant attribute Hubel reads must have. */
+const CONSTANT_ATTR_TYPES: Readonly<Record<string, number>> = { value: AttrType.TENSOR, value_float: AttrType.FLOAT, value_floats: AttrType.FLOATS, value_int: AttrType.INT, value_ints: AttrType.INTS };
+
+/** `attrTypeName(4)` → 'TENSOR', for messages. */
+const attrTypeName = (t: number): string => Object.entries(AttrType).find(([, v]) => v === t)?.[0] ?? (t === 0 ? 'UNDEFINED' : `unknown type ${t}`);
+
 /** The tensor a Constant node holds (attribute `value`, or one of the `value_*` forms). */
 function constantValue(n: OnnxNodeProto, where: string): HostTensor {
   if (n.attributes.length !== 1) throw new HubelError('attribute', `${where}: a Constant node needs exactly one value attribute, found ${n.attributes.length}`);
   const a = n.attributes[0];
+  // The attribute's declared type must be the one its name stands for: a file saying
+  // `value` of type STRINGS holds no tensor, whatever the name promises.
+  const expected = CONSTANT_ATTR_TYPES[a.name];
+  if (expected !== undefined && a.type !== expected) {
+    throw new HubelError('attribute', `${where}: Constant attribute '${a.name}' has type ${attrTypeName(a.type)}; it must be ${attrTypeName(expected)}`);
+  }
   const v = attributeValue(a, where);
   switch (a.name) {
     case 'value':
@@ -210,5 +223,14 @@ function resolveInputShape(name: string, declared: readonly (number | string | n
   if (!shape) throw new HubelError('shape', `${where}: the rank is unknown; pass its shape in the inputShapes option`);
   const bad = shape.findIndex((d, i) => typeof d === 'string' || (d === null && i !== 0));
   if (bad >= 0) throw new HubelError('shape', `${where}: dimension ${bad} is symbolic ('${shape[bad]}'); Hubel allows only the first (batch) dimension to vary — pass a shape for '${name}' in inputShapes`);
+  // The declared size bounds what layers compute from it (window tables, output sizes): a
+  // corrupt dimension must stop here, as it would in a tensor (MAX_ELEMENTS, batch taken as 1).
+  let n = 1;
+  for (const d of shape) {
+    if (d === null) continue;
+    if (!(Number.isSafeInteger(d) && (d as number) >= 0)) throw new HubelError('shape', `${where}: bad dimension ${d} in shape ${fmtShape(shape as (number | null)[])}`);
+    n *= d as number;
+    if (n > MAX_ELEMENTS) throw new HubelError('shape', `${where}: shape ${fmtShape(shape as (number | null)[])} declares more than ${MAX_ELEMENTS} elements per example`);
+  }
   return shape as (number | null)[];
 }

@@ -8,15 +8,25 @@ import { onnxType } from './schema.js';
  * `encode*` writes them back through the same schema.
  */
 export interface OnnxTensorProto {
+  /** Tensor name (an initializer's is the value name nodes read). */
   readonly name: string;
+  /** Dimensions, outermost first. */
   readonly dims: readonly number[];
+  /** ONNX element type, a {@link DataType} value. */
   readonly dataType: number;
+  /** Little-endian packed values (`raw_data`), when the tensor uses it. */
   readonly rawData?: Uint8Array;
+  /** `float_data`: FLOAT values when not in `rawData`. */
   readonly floatData: readonly number[];
+  /** `int32_data`: INT32, INT16, INT8, UINT16, UINT8, BOOL, and FLOAT16/BFLOAT16 bit patterns, when not in `rawData`. */
   readonly int32Data: readonly number[];
+  /** `int64_data`: INT64 values when not in `rawData` (read as numbers). */
   readonly int64Data: readonly number[];
+  /** `double_data`: DOUBLE values when not in `rawData`. */
   readonly doubleData: readonly number[];
+  /** `uint64_data`: UINT32 and UINT64 values when not in `rawData`. */
   readonly uint64Data: readonly number[];
+  /** `string_data`: STRING values as bytes. */
   readonly stringData: readonly Uint8Array[];
   /** Set when the tensor's bytes live in an external file (`data_location = EXTERNAL`). */
   readonly externalLocation?: string;
@@ -25,35 +35,56 @@ export interface OnnxTensorProto {
 /** AttributeProto.AttributeType values. */
 export const AttrType = Object.freeze({ FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8, TENSORS: 9, GRAPHS: 10 });
 
+/** A node attribute (AttributeProto): name, {@link AttrType} and the field for that type. */
 export interface OnnxAttributeProto {
+  /** Attribute name (snake_case, as ONNX's operator docs spell it). */
   readonly name: string;
+  /** An {@link AttrType} value: which field below holds the value. */
   readonly type: number;
+  /** FLOAT value. */
   readonly f?: number;
+  /** INT value. */
   readonly i?: number;
+  /** STRING value (UTF-8 decoded). */
   readonly s?: string;
+  /** TENSOR value. */
   readonly t?: OnnxTensorProto;
+  /** FLOATS value. */
   readonly floats?: readonly number[];
+  /** INTS value. */
   readonly ints?: readonly number[];
+  /** STRINGS value. */
   readonly strings?: readonly string[];
   /** Inside function bodies: take the calling node's attribute of this name. */
   readonly refAttrName?: string;
 }
 
+/** One graph or function node (NodeProto). */
 export interface OnnxNodeProto {
+  /** Node name (Hubel writes its own node names). */
   readonly name: string;
+  /** Operator type, e.g. `'Conv'`. */
   readonly opType: string;
+  /** Operator domain; `''` is ai.onnx. */
   readonly domain: string;
+  /** Value names read; `''` skips an optional input. */
   readonly inputs: readonly string[];
+  /** Value names written; `''` leaves an optional output out. */
   readonly outputs: readonly string[];
+  /** The node's attributes. */
   readonly attributes: readonly OnnxAttributeProto[];
+  /** Which overload of a model-local function the node calls (IR 10). */
   readonly overload?: string;
+  /** Free text. */
   readonly docString?: string;
 }
 
 /** A dimension: a size, a symbolic name (`'N'`), or null when unknown. */
 export type OnnxDim = number | string | null;
 
+/** A graph input, output or intermediate value with its type (ValueInfoProto). */
 export interface OnnxValueInfoProto {
+  /** Value name. */
   readonly name: string;
   /** Absent for non-tensor types (sequences, maps, optionals). */
   readonly elemType?: number;
@@ -63,38 +94,67 @@ export interface OnnxValueInfoProto {
   readonly kind: 'tensor' | 'sequence' | 'map' | 'optional' | 'sparse' | 'unknown';
 }
 
+/** A graph (GraphProto): nodes in topological order, initializers, inputs and outputs. */
 export interface OnnxGraphProto {
+  /** Graph name. */
   readonly name: string;
+  /** Nodes, in topological order. */
   readonly nodes: readonly OnnxNodeProto[];
+  /** Constant tensors: the model's parameters. */
   readonly initializers: readonly OnnxTensorProto[];
+  /** Graph inputs (may also list initializers, as older exporters do). */
   readonly inputs: readonly OnnxValueInfoProto[];
+  /** Graph outputs. */
   readonly outputs: readonly OnnxValueInfoProto[];
+  /** Types and shapes of intermediate values. */
   readonly valueInfo: readonly OnnxValueInfoProto[];
+  /** Free text. */
   readonly docString?: string;
 }
 
+/** A model-local function (FunctionProto): how a custom-domain op decomposes into standard ops. */
 export interface OnnxFunctionProto {
+  /** The op type it defines. */
   readonly name: string;
+  /** The domain of that op, e.g. `'ai.hubel'`. */
   readonly domain: string;
+  /** Distinguishes variants of one op (different attribute values baked into the body). */
   readonly overload?: string;
+  /** Formal input names. */
   readonly inputs: readonly string[];
+  /** Formal output names. */
   readonly outputs: readonly string[];
+  /** Names of the attributes a calling node may set. */
   readonly attributes: readonly string[];
+  /** The body. */
   readonly nodes: readonly OnnxNodeProto[];
+  /** Opsets the body's nodes use. */
   readonly opsets: readonly { readonly domain: string; readonly version: number }[];
+  /** Free text. */
   readonly docString?: string;
 }
 
+/** A whole model file (ModelProto). */
 export interface OnnxModelProto {
+  /** ONNX IR version of the file (Hubel writes the one its opset needs, see `irVersionFor`). */
   readonly irVersion: number;
+  /** Program that wrote the file, e.g. `'hubel'`. */
   readonly producerName: string;
+  /** Its version. */
   readonly producerVersion: string;
+  /** Reverse-DNS namespace of the model. */
   readonly domain?: string;
+  /** Version of the model itself. */
   readonly modelVersion?: number;
+  /** Free text. */
   readonly docString?: string;
+  /** Operator set version per domain (`''` is ai.onnx). */
   readonly opsets: readonly { readonly domain: string; readonly version: number }[];
+  /** The main graph. */
   readonly graph: OnnxGraphProto;
+  /** `metadata_props` as key/value pairs. */
   readonly metadata: Readonly<Record<string, string>>;
+  /** Model-local functions (custom-domain layers' bodies). */
   readonly functions: readonly OnnxFunctionProto[];
 }
 

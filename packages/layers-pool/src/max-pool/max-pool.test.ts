@@ -138,5 +138,39 @@ describe('MaxPool: bad input', () => {
 
   it('rejects padding so wide that a window holds no input', () => {
     expect(() => build({ kernelShape: [2], pads: [2, 0] }, [null, 1, 4])).toThrowError(/node 'pool1'.*window of output 0 along spatial axis 0 .* lies entirely in the padding/);
+    expect(() => build({ kernelShape: [2], pads: [0, 2] }, [null, 1, 4])).toThrowError(/window of output 4 along spatial axis 0 .* lies entirely in the padding/);
+    // Dilation 2 over one input element with one pad each side: taps at −1 and 1, both padding.
+    expect(() => build({ kernelShape: [2], pads: [1, 1], dilations: [2] }, [null, 1, 1])).toThrowError(/window of output 0 .* lies entirely in the padding/);
+  });
+
+  it('finds every all-padding window that a check of each window by brute force finds', () => {
+    // windowAxes only looks at windows that start in the padding; this compares it, over small
+    // geometries, with looking at every tap of every window.
+    let rejected = 0;
+    for (let size = 1; size <= 5; size++)
+      for (let k = 1; k <= 3; k++)
+        for (let stride = 1; stride <= 3; stride++)
+          for (let dilation = 1; dilation <= 2; dilation++)
+            for (let pb = 0; pb <= 4; pb++)
+              for (let pe = 0; pe <= 4; pe++) {
+                const extent = (k - 1) * dilation + 1;
+                const out = Math.floor((size + pb + pe - extent) / stride) + 1;
+                if (out < 1) continue;
+                let empty = false;
+                for (let o = 0; o < out; o++) {
+                  let sees = false;
+                  for (let j = 0; j < k; j++) {
+                    const at = o * stride - pb + j * dilation;
+                    if (at >= 0 && at < size) sees = true;
+                  }
+                  if (!sees) empty = true;
+                }
+                const attrs = { kernelShape: [k], strides: [stride], dilations: [dilation], pads: [pb, pe] };
+                if (empty) {
+                  expect(() => build(attrs, [null, 1, size]), JSON.stringify({ size, ...attrs })).toThrowError(/lies entirely in the padding/);
+                  rejected++;
+                } else expect(() => build(attrs, [null, 1, size]), JSON.stringify({ size, ...attrs })).not.toThrow();
+              }
+    expect(rejected).toBeGreaterThan(100);
   });
 });

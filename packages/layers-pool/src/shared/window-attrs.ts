@@ -85,7 +85,13 @@ export function windowAxes(a: WindowAttrs, x: Shape): WindowAxis[] {
     }
     // Every window must see at least one input element: an all-padding window has no maximum
     // and no defined average without padding (ONNX Runtime also rejects pads >= kernel).
-    for (let o = 0; o < outSize; o++) {
+    // A window starting inside the input sees its first element, so only windows starting in
+    // the padding need a look: those before the input (at most ⌈padBegin/stride⌉ of them, and
+    // with a padBegin beyond the window's extent the first already fails) and the first one
+    // past the input's end (nothing after its start is input). Checking every output instead
+    // took seconds for the huge sizes a corrupt file can declare.
+    const firstPast = Math.max(0, Math.floor((inSize - 1 + padBegin) / stride) + 1);
+    const check = (o: number): void => {
       const start = o * stride - padBegin;
       const j0 = start < 0 ? Math.ceil(-start / dilation) : 0;
       const j1 = Math.min(k - 1, Math.floor((inSize - 1 - start) / dilation));
@@ -95,7 +101,9 @@ export function windowAxes(a: WindowAttrs, x: Shape): WindowAxis[] {
             `kernel ${k}, stride ${stride}, dilation ${dilation}) lies entirely in the padding`,
         );
       }
-    }
+    };
+    for (let o = 0; o < outSize && o * stride < padBegin; o++) check(o);
+    if (firstPast < outSize) check(firstPast);
     return { inSize, outSize, kernel: k, stride, dilation, padBegin, padEnd };
   });
 }
