@@ -1,11 +1,15 @@
 import { HubelError } from '@hubel/core';
 import { UsageError, flagHelp, type FlagSpecs } from './args.js';
+import { check, checkFlags } from './commands/check.js';
 import { demo, demoDefaults } from './commands/demo.js';
+import { diagnose, diagnoseFlags } from './commands/diagnose.js';
 import { evalFlags, evaluate } from './commands/evaluate.js';
 import { exportFlags, exportModel } from './commands/export.js';
 import { inspect, inspectFlags } from './commands/inspect.js';
 import { train, trainFlags } from './commands/train.js';
+import { visualize, visualizeFlags } from './commands/visualize.js';
 import type { CliContext } from './context.js';
+import { loadPluginFiles, pluginFlag, takePluginFlags, withPlugins } from './plugins.js';
 
 interface Command {
   readonly summary: string;
@@ -20,6 +24,9 @@ const commands: Record<string, Command> = {
   inspect: { summary: 'print an .onnx model (or a zoo model): inputs, outputs, shapes at every layer, parameters', usage: 'hubel inspect FILE.onnx | hubel inspect --model NAME', flags: inspectFlags, run: inspect },
   export: { summary: 'write an untrained zoo model (e.g. AlexNet) as ONNX', usage: 'hubel export --model NAME --out FILE.onnx', flags: exportFlags, run: exportModel },
   demo: { summary: `train with demo defaults: ${demoDefaults}`, usage: 'hubel demo [train flags]', flags: trainFlags, run: demo },
+  check: { summary: 'sanity checks: overfit the first N training images to 0% error; finite-difference gradient check of every parameter tensor', usage: 'hubel check overfit --model NAME|FILE.onnx [--data DIR] [--limit 100] | hubel check gradients --model NAME|FILE.onnx [--threshold T]', flags: checkFlags, run: check },
+  diagnose: { summary: 'unit statistics per layer: sparsity, dead units, mean |correlation| between units, activation mean/std; heat maps and histograms with --out', usage: 'hubel diagnose --model FILE.onnx|NAME [--data DIR] [--limit N] [--json] [--out DIR]', flags: diagnoseFlags, run: diagnose },
+  visualize: { summary: 'look inside a model: filters, feature maps, top-9 image patches per unit, activation maximization (PNG)', usage: 'hubel visualize --model FILE.onnx|NAME --layer NAME --what filters|maps|patches|maximize [--image N] [--data DIR] [--out DIR]', flags: visualizeFlags, run: visualize },
 };
 
 export function usage(): string {
@@ -46,11 +53,13 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    ctx.stdout(`usage: ${command.usage}\n\n${command.summary}\n\n${flagHelp(command.flags)}\n`);
+    ctx.stdout(`usage: ${command.usage}\n\n${command.summary}\n\n${flagHelp({ ...command.flags, plugin: pluginFlag })}\n`);
     return 0;
   }
   try {
-    return await command.run(rest, ctx);
+    // --plugin PATH (any command, repeatable): imported and registered before the command runs.
+    const { argv: args, paths } = takePluginFlags(rest, name);
+    return await withPlugins(await loadPluginFiles(paths), () => command.run(args, ctx));
   } catch (e) {
     if (e instanceof UsageError) {
       ctx.stderr(`${e.message}\n(see hubel ${name} --help)\n`);

@@ -1,12 +1,16 @@
 import { CpuBackend, cpuBackend } from '@hubel/backend-cpu';
 import { HubelError, type Backend, type Registry } from '@hubel/core';
 import { zooRegistry } from '@hubel/models';
+import { activePlugins } from './plugins.js';
 
 export type BackendChoice = 'cpu' | 'webgpu';
 
-/** The CLI's registry: every zoo layer plugin and the CPU backend (WebGPU is added on demand). */
+/**
+ * The CLI's registry: every zoo layer plugin, the CPU backend (WebGPU is added on demand), and
+ * the plugins given with `--plugin` to the command running now.
+ */
 export function cliRegistry(): Registry {
-  return zooRegistry(cpuBackend);
+  return zooRegistry(cpuBackend, ...activePlugins());
 }
 
 /**

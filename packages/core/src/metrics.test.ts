@@ -20,6 +20,15 @@ describe('metrics', () => {
     expect(m[3][0]).toBe(1);
     expect(m.flat().reduce((a, b) => a + b)).toBe(3);
   });
+  it('counts a tie with the true class, and a NaN score, as wrong', () => {
+    // All-equal scores (a dead network) rank no class first: 100% error, not 0%.
+    expect(errorRate([0, 0, 0, 0, 0, 0], [2, 3], [0, 2])).toBe(1);
+    // A tie for second place puts the true class third: outside the top 2, inside the top 3.
+    expect(topKError([0.5, 0.2, 0.2], [1, 3], [2], 2)).toBe(1);
+    expect(topKError([0.5, 0.2, 0.2], [1, 3], [2], 3)).toBe(0);
+    expect(errorRate([NaN, 0, 1], [1, 3], [0])).toBe(1);
+    expect(errorRate([1, NaN, 0], [1, 3], [0])).toBe(1);
+  });
   it('rejects labels outside the class range', () => {
     expect(() => errorRate(scores, [3, 4], [2, 0, 4])).toThrowError(/label 4 at row 2 is outside \[0, 4\)/);
   });

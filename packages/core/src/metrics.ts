@@ -14,9 +14,12 @@ export function topKCorrect(scores: ArrayLike<number>, shape: Shape, labels: Arr
     const y = labels[i];
     if (!(y >= 0 && y < c)) throw new HubelError('shape', `metrics: label ${y} at row ${i} is outside [0, ${c})`);
     const sy = scores[i * c + y];
-    // Rank of the true class: how many classes score strictly higher (ties count in its favour).
+    // Rank of the true class: how many other classes score at least as high. Ties count
+    // against it (a network whose scores are all equal has learned nothing, and must not
+    // show 0% error), and a NaN score is never correct.
+    if (Number.isNaN(sy)) continue;
     let above = 0;
-    for (let j = 0; j < c; j++) if (scores[i * c + j] > sy) above++;
+    for (let j = 0; j < c; j++) if (j !== y && !(scores[i * c + j] < sy)) above++;
     if (above < k) correct++;
   }
   return correct;

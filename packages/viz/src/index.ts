@@ -5,6 +5,9 @@
  */
 export { tileGrid, type Image, type GridOptions } from './grid.js';
 export { encodePng } from './png.js';
+export { decodePng } from './png-decode.js';
 export { filterGrid, firstConvNode, modelFilterGrid } from './filters.js';
 export { featureMapGrid } from './feature-maps.js';
 export { errorCurvesSvg, type CurvePoint, type CurveOptions } from './curves.js';
+export { correlationHeatMap, correlationColor, type CorrelationMapOptions } from './correlation-map.js';
+export { activationHistogramsSvg, type HistogramPanel, type HistogramSvgOptions } from './activation-histograms.js';

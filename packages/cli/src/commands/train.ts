@@ -24,6 +24,7 @@ import { BatchNormFinalizer } from '@hubel/layers-norm';
 import { zooEntry } from '@hubel/models';
 import { encodePng, errorCurvesSvg } from '@hubel/viz';
 import { writeFileAtomic } from '@hubel/io';
+import { UnitStats } from '@hubel/lab';
 import { parseArgs, type FlagSpecs } from '../args.js';
 import type { CliContext } from '../context.js';
 import { ensureWritableDir } from '../files.js';
@@ -53,6 +54,7 @@ export const trainFlags: FlagSpecs = {
   resize: { kind: 'string', oneOf: ['none', 'area', 'bilinear'], help: 'image folders: resize images that are not the model\'s input size (area average or bilinear); none rejects them', default: 'none' },
   augment: { kind: 'string', oneOf: ['none', 'flip', 'crop', 'flip+crop'], help: 'training augmentation (crop pads by 2)', default: 'none' },
   limit: { kind: 'int', meta: 'N', help: 'use only the first N training and N test images (quick runs; image folders: N per part, classes in turn)' },
+  'unit-stats': { kind: 'boolean', help: 'also log to metrics.jsonl, per epoch, each parameter tensor\'s weight norm, gradient norm and update/weight ratio, and unit statistics (sparsity, dead units, mean |correlation|) on 256 validation images ("units" records; slower)' },
 };
 
 interface TrainSettings extends RunConfig {
@@ -139,6 +141,7 @@ export async function train(argv: readonly string[], ctx: CliContext, defaults: 
   const finalizer = new BatchNormFinalizer();
   const plugins: TrainerPlugin[] = [new NanGuard(), new ProgressBar({ write: ctx.stderr, inPlace: ctx.tty }), new MetricsLog(metricsPath), finalizer];
   if (s.schedule !== 'none') plugins.push(new LrSchedule(s.schedule === 'cosine' ? cosineSchedule(s.epochs) : stepSchedule(Math.max(1, Math.ceil(s.epochs / 3)), 0.1)));
+  if (flags['unit-stats']) plugins.push(new UnitStats({ probe: validation ?? testSet?.dataset ?? trainData, diagnose: { limit: 256 }, log: metricsPath }));
   const trainer = new Trainer({ model, loss: SoftmaxCrossEntropy, optimizer, seed: s.seed, topK: classNames.length > 5 ? [5] : [], plugins });
   const save = async () => writeCheckpoint(s.out, model, await trainer.state(), { config: configOf(s), augmentRng: augmented?.getState() });
   trainer.hooks.epochEnd.tapPromise('Checkpoint', save);
