@@ -13,7 +13,7 @@ export { layerOutput, spatialLayerOutput, type LayerOutput, type ImageBatch } fr
 export { filterImage, type FilterImageOptions, type FilterPicture } from './visualize/filters.js';
 export { featureMapImage, type FeatureMapPicture } from './visualize/maps.js';
 export { topPatches, patchPixels, patchImage, type TopPatchesOptions, type TopPatches, type UnitPatches, type UnitPatch } from './visualize/patches.js';
-export { maximizeActivation, maximizedImage, type MaximizeOptions, type MaximizeResult } from './visualize/maximize.js';
+export { maximizeActivation, maximizedImage, inputGradient, type MaximizeOptions, type MaximizeResult, type InputGradient } from './visualize/maximize.js';
 
 // Sanity checks: overfit a small subset, whole-model gradient check (src/check/).
 export { overfitCheck, withoutDropout, type OverfitOptions, type OverfitPoint, type OverfitResult } from './check/overfit.js';
@@ -26,3 +26,22 @@ export { diagnoseModel, type DiagnoseOptions, type ModelDiagnostics } from './di
 export { UnitAccumulator, type UnitAccumulatorOptions, type LayerDiagnostics, type ActivationHistogram } from './diagnostics/unit-accumulator.js';
 export { UnitStats, type UnitStatsOptions, type UnitStatsRecord, type ParamStats } from './diagnostics/unit-stats.js';
 export { formatDiagnostics, summarizeLayer, type LayerSummary } from './diagnostics/format-diagnostics.js';
+
+// Hyperparameter search with cross-validation (src/search/).
+export { parseSearchSpace, formatConfig, SEARCH_KEYS, type SearchKey, type SearchValue, type SearchDimension, type SearchSpace, type SearchConfig } from './search/space.js';
+export { gridConfigs, randomConfigs, halvingRungs, type HalvingRung } from './search/strategies.js';
+export { stratifiedFolds, holdoutFold, foldSplit } from './search/folds.js';
+export { runTrial, retrainConfig, trialSeed, type TrialOptions, type TrialResult, type RetrainOptions } from './search/trial.js';
+export { rankTrials, formatLeaderboard, type TrialRecord } from './search/leaderboard.js';
+export { searchPlotSvg } from './search/plot.js';
+
+// Ablation and lesions (src/ablate/).
+export { lesionLayer, lesionableLayers, errorOf, formatLesionTable, lesionBarsSvg, type LesionOptions, type LesionResult, type UnitLesion } from './ablate/lesion.js';
+export { ablateArchitecture, checkVariants, meanStd, formatAblationTable, type AblationOptions, type AblationResult, type AblationRow, type AblationRun, type MeanStd } from './ablate/architecture.js';
+
+// Fooling images and adversarial examples (src/fool/).
+export { foolGradient, type FoolGradientOptions } from './fool/gradient.js';
+export { foolEvolve, type FoolEvolveOptions } from './fool/evolve.js';
+export { adversarialAttack, type AttackMethod, type AttackOptions, type AttackPoint, type AttackResult } from './fool/attack.js';
+export { classScores, softmaxRows, type ClassScores, type FoolResult, type FoolTarget } from './fool/scores.js';
+export { encodeNpy, decodeNpy } from './fool/npy.js';

@@ -14,6 +14,8 @@ export interface AlexNetOptions extends ZooOptions {
   readonly width?: number;
   /** Dropout ratio of fc6 and fc7; default 0.5. */
   readonly dropout?: number;
+  /** Local response normalization after relu1 and relu2 (default true; false: the ablation variant `no-lrn`). */
+  readonly lrn?: boolean;
 }
 
 /**
@@ -53,10 +55,10 @@ export function alexnet(o: AlexNetOptions = {}): GraphBuilder {
     v = g.add(Relu, {}, v, { name: `relu${k}` });
   };
   conv(1, w(96), 11, { strides: [4, 4] });
-  v = g.add(LRN, lrn, v, { name: 'norm1' });
+  if (o.lrn ?? true) v = g.add(LRN, lrn, v, { name: 'norm1' });
   v = g.add(MaxPool, pool, v, { name: 'pool1' });
   conv(2, w(256), 5, { pad: 2, group: towers });
-  v = g.add(LRN, lrn, v, { name: 'norm2' });
+  if (o.lrn ?? true) v = g.add(LRN, lrn, v, { name: 'norm2' });
   v = g.add(MaxPool, pool, v, { name: 'pool2' });
   conv(3, w(384), 3, { pad: 1 });
   conv(4, w(384), 3, { pad: 1, group: towers });

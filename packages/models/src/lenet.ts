@@ -9,6 +9,8 @@ import { checkClasses, checkInput, type ZooOptions } from './options.js';
 export interface LeNetOptions extends ZooOptions {
   /** 'tanh' with average pooling (LeCun et al. 1998, default) or 'relu' with max pooling. */
   readonly activation?: 'tanh' | 'relu';
+  /** 2×2 pooling; default the activation's pairing ('average' with tanh, 'max' with relu). */
+  readonly pool?: 'average' | 'max';
 }
 
 /**
@@ -24,7 +26,7 @@ export function lenet5(o: LeNetOptions = {}): GraphBuilder {
   checkInput(inputShape, 'lenet5');
   const relu = o.activation === 'relu';
   const act = relu ? Relu : Tanh;
-  const pool = relu ? MaxPool : AveragePool;
+  const pool = (o.pool ?? (relu ? 'max' : 'average')) === 'max' ? MaxPool : AveragePool;
   const g = new GraphBuilder({ registry: o.registry ?? zooRegistry() });
   let v = g.input('input', [null, ...inputShape]);
   v = g.add(Conv, { outChannels: 6, kernelShape: [5, 5], pads: [2, 2, 2, 2] }, v, { name: 'c1' });

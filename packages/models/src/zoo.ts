@@ -16,22 +16,54 @@ export interface ZooEntry<O> {
   readonly build: (o?: O) => GraphBuilder;
   /** Size options the CLI may set (`--hidden`, `--dropout`); absent: none. */
   readonly knobs?: readonly ZooKnob[];
+  /**
+   * Ablation variants, by name (`no-bn`, `tanh`…): the builder options that remove or replace
+   * one component, merged over the caller's options. `hubel ablate --variants` takes these
+   * names; a third-party entry declares its own. Absent: none.
+   */
+  readonly variants?: Readonly<Record<string, ZooVariant<O>>>;
+}
+
+/** One ablation variant of a zoo entry: one component removed or replaced. */
+export interface ZooVariant<O> {
+  /** What the variant changes, one line (shown in ablation tables). */
+  readonly description: string;
+  /** Builder options that make the variant, merged over the full model's options. */
+  readonly options: Partial<O>;
 }
 
 /** A single-number option of a zoo builder: hidden units of the fully connected layer, dropout ratio. */
 export type ZooKnob = 'hidden' | 'dropout';
 
+const fashionVariants: Readonly<Record<string, ZooVariant<FashionNetOptions>>> = {
+  'no-bn': { description: 'no batch norm (convolutions get a bias)', options: { batchNorm: false } },
+  'no-dropout': { description: 'dropout ratio 0', options: { dropout: 0 } },
+  avgpool: { description: 'average pooling instead of max pooling', options: { pool: 'average' } },
+  tanh: { description: 'tanh instead of ReLU', options: { activation: 'tanh' } },
+};
+
+const lenetVariants: Readonly<Record<string, ZooVariant<LeNetOptions>>> = {
+  relu: { description: 'ReLU instead of tanh (average pooling kept)', options: { activation: 'relu', pool: 'average' } },
+  maxpool: { description: 'max pooling instead of average pooling', options: { pool: 'max' } },
+};
+
+const alexnetVariants: Readonly<Record<string, ZooVariant<AlexNetOptions>>> = {
+  'no-lrn': { description: 'no local response normalization', options: { lrn: false } },
+  'no-dropout': { description: 'dropout ratio 0', options: { dropout: 0 } },
+};
+
 /** The model zoo by the names the CLI accepts (`--model lenet|fashion|alexnet|alexnet-1tower|mlp`). */
 export const zoo = {
-  fashion: { description: 'Fashion-MNIST convnet: (conv3×3–BN–ReLU–maxpool)×2, FC 128, dropout, 10 scores', defaultInput: [1, 28, 28], defaultClasses: 10, build: fashionNet, knobs: ['hidden', 'dropout'] } as ZooEntry<FashionNetOptions>,
-  lenet: { description: 'LeNet-5 (LeCun et al. 1998), tanh and average pooling, 28×28 input', defaultInput: [1, 28, 28], defaultClasses: 10, build: lenet5 } as ZooEntry<LeNetOptions>,
-  alexnet: { description: 'AlexNet (Krizhevsky et al. 2012), two towers, 3×227×227, 1000 classes', defaultInput: [3, 227, 227], defaultClasses: 1000, build: alexnet, knobs: ['dropout'] } as ZooEntry<AlexNetOptions>,
+  fashion: { description: 'Fashion-MNIST convnet: (conv3×3–BN–ReLU–maxpool)×2, FC 128, dropout, 10 scores', defaultInput: [1, 28, 28], defaultClasses: 10, build: fashionNet, knobs: ['hidden', 'dropout'], variants: fashionVariants } as ZooEntry<FashionNetOptions>,
+  lenet: { description: 'LeNet-5 (LeCun et al. 1998), tanh and average pooling, 28×28 input', defaultInput: [1, 28, 28], defaultClasses: 10, build: lenet5, variants: lenetVariants } as ZooEntry<LeNetOptions>,
+  alexnet: { description: 'AlexNet (Krizhevsky et al. 2012), two towers, 3×227×227, 1000 classes', defaultInput: [3, 227, 227], defaultClasses: 1000, build: alexnet, knobs: ['dropout'], variants: alexnetVariants } as ZooEntry<AlexNetOptions>,
   'alexnet-1tower': {
     description: 'AlexNet with one tower (no grouped convolutions)',
     defaultInput: [3, 227, 227],
     defaultClasses: 1000,
     build: (o?: AlexNetOptions) => alexnet({ ...o, towers: 1 }),
     knobs: ['dropout'],
+    variants: alexnetVariants,
   } as ZooEntry<AlexNetOptions>,
   mlp: { description: 'multilayer perceptron 784–256–128–10 with ReLU', defaultInput: [1, 28, 28], defaultClasses: 10, build: mlp } as ZooEntry<MlpOptions>,
 } as const;

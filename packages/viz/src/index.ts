@@ -11,3 +11,5 @@ export { featureMapGrid } from './feature-maps.js';
 export { errorCurvesSvg, type CurvePoint, type CurveOptions } from './curves.js';
 export { correlationHeatMap, correlationColor, type CorrelationMapOptions } from './correlation-map.js';
 export { activationHistogramsSvg, type HistogramPanel, type HistogramSvgOptions } from './activation-histograms.js';
+export { labelledGridSvg, type LabelledGridOptions } from './labelled-grid.js';
+export { accuracyCurveSvg, type AccuracySeries } from './accuracy-curve.js';

@@ -105,29 +105,13 @@ export async function maximizeActivation(model: Model, layer: string, options: M
   const objective: MaximizeResult['objective'] = valueShape.length > 2 ? 'channel mean' : 'unit';
   /** The objective at image `img`, and with `withGrad` its gradient with respect to the image. */
   const evaluate = async (img: Float32Array, withGrad: boolean): Promise<{ a: number; g?: Float32Array }> => {
-    const xt = model.backend.tensor(img, [1, c, h, w]);
-    const run = model.forward({ [input.name]: xt }, { mode: 'eval', forBackward: withGrad });
-    try {
-      const y = run.get(value);
-      const per = y.size / units;
-      const ys = await y.read();
-      let a = 0;
-      for (let i = 0; i < per; i++) a += ys[unit * per + i];
-      a /= per;
-      if (!withGrad) return { a };
-      // ∂(mean over the unit's positions)/∂y: 1/per on the unit's positions, 0 elsewhere.
-      const seed = new Float32Array(y.size);
-      seed.fill(1 / per, unit * per, (unit + 1) * per);
-      const dy = model.backend.tensor(seed, y.shape);
-      const grads = run.backward({ seeds: { [value]: dy }, inputs: [input.name] });
-      dy.dispose();
-      const g = Float32Array.from(await grads.inputs.get(input.name)!.read());
-      grads.dispose();
-      return { a, g };
-    } finally {
-      run.dispose();
-      xt.dispose();
-    }
+    // ∂(mean over the unit's positions)/∂y: 1/per on the unit's positions, 0 elsewhere.
+    const seed = (ys: Float32Array) => new Float32Array(ys.length).fill(units / ys.length, (unit * ys.length) / units, ((unit + 1) * ys.length) / units);
+    const r = await inputGradient(model, img, [1, c, h, w], value, withGrad ? seed : undefined);
+    const per = r.y.length / units;
+    let a = 0;
+    for (let i = 0; i < per; i++) a += r.y[unit * per + i];
+    return { a: a / per, g: r.dx };
   };
 
   const start = (await evaluate(x, false)).a;
@@ -159,6 +143,49 @@ export function maximizedImage(result: MaximizeResult, grid: GridOptions = {}): 
   const [c, h, w] = result.shape;
   const o = { scale: Math.max(1, Math.round(128 / w)), ...grid };
   return c === 3 ? tileGrid(result.image, 1, 3, h, w, o) : tileGrid(result.image, c, 1, h, w, o);
+}
+
+/** What {@link inputGradient} returns. */
+export interface InputGradient {
+  /** The value read, as its backend laid it out (e.g. [N, K] scores). */
+  readonly y: Float32Array;
+  /** The value's shape. */
+  readonly shape: readonly number[];
+  /** ∂(Σ seed·y)/∂x, shaped like the input; absent without a seed. */
+  readonly dx?: Float32Array;
+}
+
+/**
+ * One eval-mode forward pass of `model` on the input batch `x` (shape `xShape`, NCHW) that reads
+ * `value`, and, when `seed` is given, one backward pass seeded at `value` with `seed(y)` (∂C/∂y
+ * of whatever objective the caller maximizes) that returns ∂C/∂x. The tensors it makes are
+ * disposed before it returns; the arrays it returns are the caller's. Shared by activation
+ * maximization and the fooling images and adversarial attacks of src/fool/.
+ */
+export async function inputGradient(
+  model: Model,
+  x: Float32Array,
+  xShape: readonly number[],
+  value: string,
+  seed?: (y: Float32Array) => Float32Array,
+): Promise<InputGradient> {
+  const input = model.inputs[0];
+  const xt = model.backend.tensor(x, [...xShape]);
+  const run = model.forward({ [input.name]: xt }, { mode: 'eval', forBackward: seed !== undefined });
+  try {
+    const yt = run.get(value);
+    const y = Float32Array.from(await yt.read());
+    if (!seed) return { y, shape: yt.shape };
+    const dy = model.backend.tensor(seed(y), yt.shape);
+    const grads = run.backward({ seeds: { [value]: dy }, inputs: [input.name] });
+    dy.dispose();
+    const dx = Float32Array.from(await grads.inputs.get(input.name)!.read());
+    grads.dispose();
+    return { y, shape: yt.shape, dx };
+  } finally {
+    run.dispose();
+    xt.dispose();
+  }
 }
 
 function check(v: number, name: string, ok: (v: number) => boolean): number {

@@ -1,0 +1,339 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setGemmThreads } from '@hubel/backend-cpu';
+import { HubelError, type ArrayDataset } from '@hubel/core';
+import { FASHION_MNIST_SAMPLE_DIR, dataDirKind, loadMnist } from '@hubel/data';
+import { writeFileAtomic } from '@hubel/io';
+import {
+  formatConfig,
+  formatLeaderboard,
+  gridConfigs,
+  halvingRungs,
+  holdoutFold,
+  parseSearchSpace,
+  randomConfigs,
+  rankTrials,
+  retrainConfig,
+  runTrial,
+  searchPlotSvg,
+  stratifiedFolds,
+  type SearchConfig,
+  type SearchSpace,
+  type TrialRecord,
+  type TrialResult,
+} from '@hubel/lab';
+import { BatchNormFinalizer } from '@hubel/layers-norm';
+import { zooEntry } from '@hubel/models';
+import { parseArgs, UsageError, type FlagSpecs } from '../args.js';
+import type { CliContext } from '../context.js';
+import { ensureWritableDir } from '../files.js';
+import { cliRegistry, createBackend } from '../runtime.js';
+
+export const searchFlags: FlagSpecs = {
+  model: { kind: 'string', meta: 'NAME', help: 'zoo model: fashion, lenet, mlp, …', default: 'fashion' },
+  data: { kind: 'string', meta: 'DIR', help: 'directory of MNIST-format IDX files (train-*)', default: 'the bundled Fashion-MNIST sample' },
+  space: { kind: 'string', meta: 'SPEC|FILE.json', help: 'search space: KEY=MIN..MAX[:log] or KEY=A|B|…, comma-separated, keys lr, wd, batch, optimizer, schedule, dropout, hidden; or a JSON file of the same' },
+  strategy: { kind: 'string', oneOf: ['grid', 'random', 'halving'], help: 'grid (every combination), random (seeded draws) or halving (successive halving of random draws)', default: 'random' },
+  trials: { kind: 'int', meta: 'N', help: 'configurations to draw (random, halving)', default: '12' },
+  folds: { kind: 'int', meta: 'K', help: 'K-fold cross-validation, folds stratified by class and fixed by --seed; 1: hold out --validation of the training set', default: '3' },
+  validation: { kind: 'number', meta: 'F', help: 'with --folds 1: fraction of each class held out for validation', default: '0.2' },
+  epochs: { kind: 'int', meta: 'E', help: 'epochs per fold (halving: of the first round, doubled each round)', default: '1' },
+  eta: { kind: 'int', meta: 'η', help: 'halving: keep the best 1/η of each round', default: '3' },
+  points: { kind: 'int', meta: 'N', help: 'grid: values per range dimension', default: '3' },
+  limit: { kind: 'int', meta: 'N', help: 'use only the first N training images' },
+  seed: { kind: 'int', meta: 'S', help: 'seed of the draws, the folds and every trial', default: '1' },
+  jobs: { kind: 'int', meta: 'J', help: 'trials run in J worker processes at once, each with ⌊cores/J⌋ GEMM threads (J ≤ cores)', default: '1' },
+  retrain: { kind: 'boolean', help: 'at the end, train the best configuration on the whole training set (its epochs) and report its test error in best.json' },
+  out: { kind: 'string', meta: 'DIR', help: 'output directory (running again with the same settings resumes)', default: 'search' },
+};
+
+/** The settings stored in DIR/search.json; a rerun must match them to resume. */
+interface SearchSettings {
+  readonly model: string;
+  readonly data: string;
+  readonly space: SearchSpace;
+  readonly strategy: string;
+  readonly trials: number;
+  readonly folds: number;
+  readonly validation: number;
+  readonly epochs: number;
+  readonly eta: number;
+  readonly points: number;
+  readonly limit: number | null;
+  readonly seed: number;
+}
+
+const FLAG_OF: Record<keyof SearchSettings, string> = { model: 'model', data: 'data', space: 'space', strategy: 'strategy', trials: 'trials', folds: 'folds', validation: 'validation', epochs: 'epochs', eta: 'eta', points: 'points', limit: 'limit', seed: 'seed' };
+
+/**
+ * `hubel search`: hyperparameter search with K-fold cross-validation (or a hold-out) over a
+ * zoo model's training settings. Each finished trial is appended to DIR/trials.jsonl; a rerun
+ * with the same settings skips finished trials; at the end DIR/leaderboard.md and
+ * DIR/best.json. Returns the exit code (0 done, 130 interrupted).
+ */
+export async function search(argv: readonly string[], ctx: CliContext): Promise<number> {
+  if (argv[0] === WORKER_FLAG) return searchWorker(ctx);
+  const { flags, positionals } = parseArgs(argv, searchFlags, 'search');
+  if (positionals.length) throw new UsageError(`hubel search: unexpected argument '${positionals[0]}'`);
+  if (flags.space === undefined) throw new UsageError('hubel search: --space is required (e.g. --space lr=1e-4..1e-2:log,batch=32|64)');
+  const s: SearchSettings = {
+    model: (flags.model as string | undefined) ?? 'fashion',
+    data: resolve((flags.data as string | undefined) ?? FASHION_MNIST_SAMPLE_DIR),
+    space: readSpace(flags.space as string),
+    strategy: (flags.strategy as string | undefined) ?? 'random',
+    trials: (flags.trials as number | undefined) ?? 12,
+    folds: (flags.folds as number | undefined) ?? 3,
+    validation: (flags.validation as number | undefined) ?? 0.2,
+    epochs: (flags.epochs as number | undefined) ?? 1,
+    eta: (flags.eta as number | undefined) ?? 3,
+    points: (flags.points as number | undefined) ?? 3,
+    limit: (flags.limit as number | undefined) ?? null,
+    seed: (flags.seed as number | undefined) ?? 1,
+  };
+  const bad = (flag: string, want: string, found: unknown) => new HubelError('attribute', `hubel search: --${flag} must be ${want}, found ${found}`);
+  if (!(s.trials >= 1)) throw bad('trials', 'at least 1', s.trials);
+  if (!(s.folds >= 1)) throw bad('folds', 'at least 1', s.folds);
+  if (!(s.epochs >= 1)) throw bad('epochs', 'at least 1', s.epochs);
+  if (!(s.eta >= 2)) throw bad('eta', 'at least 2', s.eta);
+  if (!(s.points >= 2)) throw bad('points', 'at least 2', s.points);
+  if (s.limit !== null && !(s.limit >= 2)) throw bad('limit', 'at least 2', s.limit);
+  if (!(s.validation > 0 && s.validation < 1)) throw bad('validation', 'a fraction in (0, 1)', s.validation);
+  const entry = zooEntry(s.model);
+  for (const d of s.space) {
+    if ((d.key === 'hidden' || d.key === 'dropout') && !entry.knobs?.includes(d.key)) throw new HubelError('attribute', `--space: model '${s.model}' has no ${d.key} option (its options: ${entry.knobs?.join(', ') || 'none'})`);
+  }
+  const jobs = (flags.jobs as number | undefined) ?? 1;
+  const cores = availableParallelism();
+  if (!(jobs >= 1 && jobs <= cores)) throw bad('jobs', `between 1 and the ${cores} cores`, jobs);
+  const out = resolve((flags.out as string | undefined) ?? 'search');
+  ensureWritableDir(out);
+  await checkOrStoreSettings(out, s);
+
+  const { dataset, folds, runFolds } = await searchData(s);
+  const configs: SearchConfig[] = s.strategy === 'grid' ? gridConfigs(s.space, s.points) : randomConfigs(s.space, s.trials, s.seed);
+  ctx.stderr(`search: ${s.strategy} over ${configs.length} configurations of ${s.model}, ${s.folds >= 2 ? `${s.folds}-fold cross-validation` : `${s.validation} held out`} on ${dataset.length} images\n`);
+
+  const trialsPath = join(out, 'trials.jsonl');
+  const done = readTrials(trialsPath);
+  const key = (index: number, epochs: number) => `${index}@${epochs}`;
+  const finished = new Map(done.map((t) => [key(t.index, t.epochs), t]));
+  if (finished.size) ctx.stderr(`resuming: ${finished.size} finished trials in ${trialsPath}\n`);
+
+  const registry = cliRegistry();
+  const backend = await createBackend(registry, 'cpu');
+  const abort = new AbortController();
+  let interrupts = 0;
+  const release = ctx.onInterrupt(() => {
+    if (++interrupts > 1) {
+      ctx.stderr('\nsecond Ctrl-C: exiting now\n');
+      process.exit(130);
+    }
+    ctx.stderr('\nCtrl-C: stopping (finished trials are kept; run the same command again to resume)\n');
+    abort.abort();
+  });
+  const workers = jobs > 1 ? Array.from({ length: jobs }, () => new TrialWorker(s, Math.max(1, Math.floor(cores / jobs)))) : [];
+  if (workers.length) ctx.stderr(`jobs: ${jobs} worker processes, ${workers[0].threads} GEMM thread${workers[0].threads > 1 ? 's' : ''} each\n`);
+  abort.signal.addEventListener('abort', () => workers.forEach((w) => w.kill()));
+  const trial = (index: number, config: SearchConfig, epochs: number): Promise<TrialResult | undefined> =>
+    runTrial({ model: s.model, registry, backend, data: dataset, folds, runFolds, config, epochs, seed: s.seed, index, plugins: () => [new BatchNormFinalizer()], signal: abort.signal });
+  try {
+    const rounds = s.strategy === 'halving' ? halvingRungs(configs.length, s.epochs, s.eta) : [{ rung: 0, configs: configs.length, epochs: s.epochs }];
+    let survivors = configs.map((_, i) => i);
+    let count = 0;
+    const total = rounds.reduce((n, r) => n + r.configs, 0);
+    for (const round of rounds) {
+      if (round.rung > 0) {
+        // The best of the previous round by mean validation error (index breaks ties), as recorded.
+        const prev = rounds[round.rung - 1].epochs;
+        survivors = survivors.map((i) => finished.get(key(i, prev))!).sort((a, b) => a.mean - b.mean || a.index - b.index).slice(0, round.configs).map((t) => t.index);
+        ctx.stderr(`halving: round ${round.rung + 1}, ${survivors.length} configurations at ${round.epochs} epochs\n`);
+      }
+      const queue = survivors.map((index) => ({ index, n: ++count })).filter((t) => !finished.has(key(t.index, round.epochs)));
+      // Each lane (one worker process, or the only one in-process) takes the next trial of the
+      // queue; results are appended as they finish, and the leaderboard depends on them only.
+      const lane = async (worker?: TrialWorker): Promise<boolean> => {
+        for (let t = queue.shift(); t; t = queue.shift()) {
+          const config = configs[t.index];
+          ctx.stderr(`trial ${t.n}/${total} [${formatConfig(config)}], ${round.epochs} epoch${round.epochs > 1 ? 's' : ''}…\n`);
+          const result = worker ? await worker.run(t.index, config, round.epochs) : await trial(t.index, config, round.epochs);
+          if (!result) {
+            ctx.stderr(`interrupted in trial ${t.n}/${total}\n`);
+            return false;
+          }
+          const record: TrialRecord = { index: t.index, config, epochs: round.epochs, ...result };
+          appendFileSync(trialsPath, `${JSON.stringify(record)}\n`);
+          finished.set(key(t.index, round.epochs), record);
+          ctx.stderr(`trial ${t.n}/${total}: validation error ${pct(result.mean)} ± ${pct(result.std)} (${result.foldErrors.length} fold${result.foldErrors.length > 1 ? 's' : ''}, ${result.seconds.toFixed(1)} s)\n`);
+        }
+        return true;
+      };
+      const ok = workers.length ? (await Promise.all(workers.map((w) => lane(w)))).every(Boolean) : await lane();
+      if (!ok || abort.signal.aborted) {
+        ctx.stderr(`${finished.size} finished trials are in ${trialsPath}; continue with the same command\n`);
+        return 130;
+      }
+    }
+  } finally {
+    release();
+    workers.forEach((w) => w.kill());
+  }
+  const all = [...finished.values()];
+  const ranked = rankTrials(all);
+  await writeFileAtomic(join(out, 'leaderboard.md'), new TextEncoder().encode(formatLeaderboard(all, `hubel search: ${s.model}, ${s.strategy}, ${s.folds >= 2 ? `${s.folds}-fold cross-validation` : 'hold-out'}`)));
+  await writeFileAtomic(join(out, 'search.svg'), new TextEncoder().encode(searchPlotSvg(s.space, all, `${s.model}: validation error against each searched dimension`)));
+  const best = ranked[0];
+  const writeBest = (extra: object = {}) => writeFileAtomic(join(out, 'best.json'), new TextEncoder().encode(`${JSON.stringify({ model: s.model, ...best, ...extra }, null, 2)}\n`));
+  await writeBest();
+  ctx.stdout(`best: ${formatConfig(best.config)}: validation error ${pct(best.mean)} ± ${pct(best.std)} (${best.epochs} epochs)\n`);
+  ctx.stderr(`wrote ${['trials.jsonl', 'leaderboard.md', 'best.json', 'search.svg'].map((f) => join(out, f)).join(', ')}\n`);
+  if (flags.retrain) {
+    const test = await loadMnist(s.data, { split: 'test', limit: s.limit ?? undefined });
+    ctx.stderr(`retrain: ${formatConfig(best.config)} on all ${dataset.length} training images for ${best.epochs} epochs…\n`);
+    const abort2 = new AbortController();
+    const release2 = ctx.onInterrupt(() => abort2.abort());
+    let result: Awaited<ReturnType<typeof retrainConfig>>;
+    try {
+      result = await retrainConfig({ model: s.model, registry, backend, train: dataset, test: test.dataset, config: best.config, epochs: best.epochs, seed: s.seed, plugins: () => [new BatchNormFinalizer()], signal: abort2.signal });
+    } finally {
+      release2();
+    }
+    if (!result) {
+      ctx.stderr('retrain interrupted; the search results are complete\n');
+      return 130;
+    }
+    await writeBest({ retrain: { epochs: best.epochs, trainImages: dataset.length, testImages: test.dataset.length, testError: result.testError, seconds: result.seconds } });
+    ctx.stdout(`retrained: test error ${pct(result.testError)} on ${test.dataset.length} images (${result.seconds.toFixed(1)} s)\n`);
+  }
+  return 0;
+}
+
+function readSpace(spec: string): SearchSpace {
+  if (!spec.endsWith('.json')) return parseSearchSpace(spec);
+  if (!existsSync(spec)) throw new HubelError('io', `--space: no such file ${spec}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(spec, 'utf8'));
+  } catch (e) {
+    throw new HubelError('io', `--space: ${spec} is not valid JSON (${(e as Error).message})`, { cause: e });
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new HubelError('attribute', `--space: ${spec} must hold a JSON object of KEY: values`);
+  return parseSearchSpace(json as Record<string, unknown>, `--space ${spec}`);
+}
+
+async function checkOrStoreSettings(out: string, s: SearchSettings): Promise<void> {
+  const path = join(out, 'search.json');
+  if (existsSync(path)) {
+    const prior = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    const differ = (Object.keys(FLAG_OF) as (keyof SearchSettings)[]).filter((k) => JSON.stringify(prior[k] ?? null) !== JSON.stringify(s[k]));
+    if (differ.length) {
+      const show = (k: keyof SearchSettings, v: unknown) => (k === 'space' && Array.isArray(v) ? v.map((d: SearchSpace[number]) => d.key).join(',') : JSON.stringify(v));
+      throw new HubelError('attribute', `hubel search: ${out} holds a search with different settings: ${differ.map((k) => `--${FLAG_OF[k]} (was ${show(k, prior[k])}, now ${show(k, s[k])})`).join(', ')}; use another --out or the same settings`);
+    }
+    return;
+  }
+  await writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(s, null, 2)}\n`));
+}
+
+function readTrials(path: string): TrialRecord[] {
+  if (!existsSync(path)) return [];
+  // A crash while appending can leave a partial last line: it is dropped and the trial rerun.
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).flatMap((line) => {
+    try {
+      return [JSON.parse(line) as TrialRecord];
+    } catch {
+      return [];
+    }
+  });
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+/** Loads the training images and assigns folds exactly as every process of one search must. */
+async function searchData(s: SearchSettings): Promise<{ dataset: ArrayDataset; folds: Int32Array; runFolds: number[] }> {
+  if ((await dataDirKind(s.data)) !== 'idx') throw new HubelError('attribute', `hubel search: --data must be a directory of MNIST-format IDX files; ${s.data} is not`);
+  const { dataset } = await loadMnist(s.data, { split: 'train', limit: s.limit ?? undefined });
+  const folds = s.folds >= 2 ? stratifiedFolds(dataset.y, s.folds, s.seed) : holdoutFold(dataset.y, s.validation, s.seed);
+  const runFolds = s.folds >= 2 ? Array.from({ length: s.folds }, (_, f) => f) : [1];
+  return { dataset, folds, runFolds };
+}
+
+// --jobs: each worker is this CLI run again as `hubel search --worker-ipc` (not a user flag),
+// with the parent's Node flags, talking over IPC: one `init` (the settings and its GEMM thread
+// count), then one trial request at a time, answered with the result or an error message.
+const WORKER_FLAG = '--worker-ipc';
+type ToWorker = { readonly init: SearchSettings; readonly threads: number } | { readonly index: number; readonly config: SearchConfig; readonly epochs: number };
+type FromWorker = { readonly result: TrialResult } | { readonly error: string };
+
+class TrialWorker {
+  readonly #child: ChildProcess;
+  #waiting?: { resolve: (r: TrialResult | undefined) => void; reject: (e: Error) => void };
+  #killed = false;
+
+  constructor(s: SearchSettings, readonly threads: number) {
+    this.#child = fork(process.argv[1], ['search', WORKER_FLAG], { execArgv: process.execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    this.#child.on('message', (m: FromWorker) => {
+      const w = this.#waiting;
+      this.#waiting = undefined;
+      if ('error' in m) w?.reject(new HubelError('attribute', m.error));
+      else w?.resolve(m.result);
+    });
+    this.#child.on('exit', (code, signal) => {
+      const w = this.#waiting;
+      this.#waiting = undefined;
+      if (this.#killed) w?.resolve(undefined);
+      else w?.reject(new HubelError('io', `hubel search: a worker process exited during a trial (${signal ?? `code ${code}`}); run the same command again to resume`));
+    });
+    this.#send({ init: s, threads });
+  }
+
+  run(index: number, config: SearchConfig, epochs: number): Promise<TrialResult | undefined> {
+    if (this.#killed) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+      this.#send({ index, config, epochs });
+    });
+  }
+
+  kill(): void {
+    if (this.#killed) return;
+    this.#killed = true;
+    this.#child.kill();
+  }
+
+  #send(m: ToWorker): void {
+    this.#child.send(m);
+  }
+}
+
+async function searchWorker(ctx: CliContext): Promise<number> {
+  // Ctrl-C reaches the whole process group: the parent decides, and kills its workers.
+  const release = ctx.onInterrupt(() => undefined);
+  const registry = cliRegistry();
+  const backend = await createBackend(registry, 'cpu');
+  let ready: Promise<{ s: SearchSettings; data: Awaited<ReturnType<typeof searchData>> }> | undefined;
+  const reply = (m: FromWorker) => process.send?.(m);
+  return new Promise((done) => {
+    process.on('message', (m: ToWorker) => {
+      if ('init' in m) {
+        setGemmThreads(m.threads);
+        ready = searchData(m.init).then((data) => ({ s: m.init, data }));
+        return;
+      }
+      void (async () => {
+        try {
+          const { s, data } = await ready!;
+          const result = await runTrial({ model: s.model, registry, backend, data: data.dataset, folds: data.folds, runFolds: data.runFolds, config: m.config, epochs: m.epochs, seed: s.seed, index: m.index, plugins: () => [new BatchNormFinalizer()] });
+          reply({ result: result! });
+        } catch (e) {
+          reply({ error: (e as Error).message });
+        }
+      })();
+    });
+    process.on('disconnect', () => {
+      release();
+      done(0);
+    });
+  });
+}
