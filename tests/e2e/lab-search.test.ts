@@ -1,9 +1,10 @@
 // `hubel search` end to end on 300 images of the bundled sample: a random search with 3-fold
 // cross-validation writes trials.jsonl, leaderboard.md and best.json; a search interrupted by
-// Ctrl-C mid-way and run again finishes with the leaderboard of an uninterrupted run; a rerun
+// Ctrl-C mid-way and run again finishes with the leaderboard of an uninterrupted run (a trial
+// interrupted mid-way continuing from its checkpoints, with the same fold errors); a rerun
 // with other settings is refused, naming them.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +73,38 @@ describe('hubel search', () => {
     const second = await hubel(args(resumed));
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toMatch(/resuming: 2 finished trials/);
+    expect(withoutSeconds(read(resumed, 'leaderboard.md'))).toEqual(withoutSeconds(read(straight, 'leaderboard.md')));
+    const best = (d: string) => {
+      const { seconds: _s, ...rest } = JSON.parse(read(d, 'best.json'));
+      return rest;
+    };
+    expect(best(resumed)).toEqual(best(straight));
+  });
+
+  it('a trial interrupted after an epoch continues from its checkpoint: the results of an uninterrupted run', async () => {
+    const small = (out: string) => ['search', '--model', 'mlp', '--limit', '200', '--epochs', '2', '--trials', '3', '--folds', '2', '--seed', '7', '--space', 'lr=1e-3..1e-2:log,optimizer=adam|sgd', '--out', out];
+    const straight = mkdtempSync(join(tmpdir(), 'hubel-search-'));
+    const uninterrupted = await hubel(small(straight));
+    expect(uninterrupted.code, uninterrupted.stderr).toBe(0);
+    expect(uninterrupted.stderr).toMatch(/trial 1\/3: fold 1\/2: epoch 2\/2/);
+    expect(readdirSync(join(straight, 'checkpoints'))).toEqual([]);
+    const resumed = mkdtempSync(join(tmpdir(), 'hubel-search-'));
+    // Ctrl-C after the first epoch of trial 2's second fold: its first fold is complete, its second half done.
+    const first = await hubel(small(resumed), (err) => /trial 2\/3: fold 2\/2: epoch 1\/2/.test(err));
+    expect(first.code, first.stderr).toBe(130);
+    expect(first.stderr).toMatch(/interrupted in trial 2\/3/);
+    expect(read(resumed, 'trials.jsonl').trim().split('\n')).toHaveLength(1);
+    const index = JSON.parse(read(straight, 'trials.jsonl').trim().split('\n')[1]).index as number;
+    expect(readdirSync(join(resumed, 'checkpoints')).sort()).toEqual([`trial-${index}-2ep-fold-0.onnx`, `trial-${index}-2ep-fold-1.onnx`]);
+    const second = await hubel(small(resumed));
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/trial 2\/3: fold 1\/2: resuming from its checkpoint, all 2 epochs done/);
+    expect(second.stderr).toMatch(/trial 2\/3: fold 2\/2: resuming from its checkpoint at epoch 2\/2/);
+    expect(second.stderr).not.toMatch(/trial 2\/3: fold 2\/2: epoch 1\/2/);
+    expect(readdirSync(join(resumed, 'checkpoints'))).toEqual([]);
+    const trials = (d: string) => new Map(read(d, 'trials.jsonl').trim().split('\n').map((l) => JSON.parse(l)).map((t) => [t.index, t.foldErrors]));
+    expect(trials(resumed).get(index)).toEqual(trials(straight).get(index));
+    expect(trials(resumed)).toEqual(trials(straight));
     expect(withoutSeconds(read(resumed, 'leaderboard.md'))).toEqual(withoutSeconds(read(straight, 'leaderboard.md')));
     const best = (d: string) => {
       const { seconds: _s, ...rest } = JSON.parse(read(d, 'best.json'));

@@ -31,7 +31,7 @@ export { formatDiagnostics, summarizeLayer, type LayerSummary } from './diagnost
 export { parseSearchSpace, formatConfig, SEARCH_KEYS, type SearchKey, type SearchValue, type SearchDimension, type SearchSpace, type SearchConfig } from './search/space.js';
 export { gridConfigs, randomConfigs, halvingRungs, type HalvingRung } from './search/strategies.js';
 export { stratifiedFolds, holdoutFold, foldSplit } from './search/folds.js';
-export { runTrial, retrainConfig, trialSeed, type TrialOptions, type TrialResult, type RetrainOptions } from './search/trial.js';
+export { runTrial, retrainConfig, trialSeed, trialCheckpointPath, removeTrialCheckpoints, type TrialOptions, type TrialResult, type RetrainOptions } from './search/trial.js';
 export { rankTrials, formatLeaderboard, type TrialRecord } from './search/leaderboard.js';
 export { searchPlotSvg } from './search/plot.js';
 

@@ -15,6 +15,7 @@ import {
   parseSearchSpace,
   randomConfigs,
   rankTrials,
+  removeTrialCheckpoints,
   retrainConfig,
   runTrial,
   searchPlotSvg,
@@ -65,12 +66,16 @@ interface SearchSettings {
   readonly seed: number;
 }
 
+/** Where a search keeps the checkpoints of its unfinished trials. */
+const checkpointDir = (out: string) => join(out, 'checkpoints');
+
 const FLAG_OF: Record<keyof SearchSettings, string> = { model: 'model', data: 'data', space: 'space', strategy: 'strategy', trials: 'trials', folds: 'folds', validation: 'validation', epochs: 'epochs', eta: 'eta', points: 'points', limit: 'limit', seed: 'seed' };
 
 /**
  * `hubel search`: hyperparameter search with K-fold cross-validation (or a hold-out) over a
  * zoo model's training settings. Each finished trial is appended to DIR/trials.jsonl; a rerun
- * with the same settings skips finished trials; at the end DIR/leaderboard.md and
+ * with the same settings skips finished trials and continues an interrupted one from its
+ * checkpoints in DIR/checkpoints (written after every epoch and on Ctrl-C); at the end DIR/leaderboard.md and
  * DIR/best.json. Returns the exit code (0 done, 130 interrupted).
  */
 export async function search(argv: readonly string[], ctx: CliContext): Promise<number> {
@@ -130,14 +135,14 @@ export async function search(argv: readonly string[], ctx: CliContext): Promise<
       ctx.stderr('\nsecond Ctrl-C: exiting now\n');
       process.exit(130);
     }
-    ctx.stderr('\nCtrl-C: stopping (finished trials are kept; run the same command again to resume)\n');
+    ctx.stderr('\nCtrl-C: stopping after this batch and checkpointing the running trial (finished trials are kept; run the same command again to resume)\n');
     abort.abort();
   });
-  const workers = jobs > 1 ? Array.from({ length: jobs }, () => new TrialWorker(s, Math.max(1, Math.floor(cores / jobs)))) : [];
+  const workers = jobs > 1 ? Array.from({ length: jobs }, () => new TrialWorker(s, out, Math.max(1, Math.floor(cores / jobs)))) : [];
   if (workers.length) ctx.stderr(`jobs: ${jobs} worker processes, ${workers[0].threads} GEMM thread${workers[0].threads > 1 ? 's' : ''} each\n`);
   abort.signal.addEventListener('abort', () => workers.forEach((w) => w.kill()));
-  const trial = (index: number, config: SearchConfig, epochs: number): Promise<TrialResult | undefined> =>
-    runTrial({ model: s.model, registry, backend, data: dataset, folds, runFolds, config, epochs, seed: s.seed, index, plugins: () => [new BatchNormFinalizer()], signal: abort.signal });
+  const trial = (index: number, config: SearchConfig, epochs: number, log: (m: string) => void): Promise<TrialResult | undefined> =>
+    runTrial({ model: s.model, registry, backend, data: dataset, folds, runFolds, config, epochs, seed: s.seed, index, plugins: () => [new BatchNormFinalizer()], signal: abort.signal, checkpoints: checkpointDir(out), log });
   try {
     const rounds = s.strategy === 'halving' ? halvingRungs(configs.length, s.epochs, s.eta) : [{ rung: 0, configs: configs.length, epochs: s.epochs }];
     let survivors = configs.map((_, i) => i);
@@ -157,13 +162,14 @@ export async function search(argv: readonly string[], ctx: CliContext): Promise<
         for (let t = queue.shift(); t; t = queue.shift()) {
           const config = configs[t.index];
           ctx.stderr(`trial ${t.n}/${total} [${formatConfig(config)}], ${round.epochs} epoch${round.epochs > 1 ? 's' : ''}…\n`);
-          const result = worker ? await worker.run(t.index, config, round.epochs) : await trial(t.index, config, round.epochs);
+          const result = worker ? await worker.run(t.index, config, round.epochs) : await trial(t.index, config, round.epochs, (m) => ctx.stderr(`trial ${t.n}/${total}: ${m}\n`));
           if (!result) {
-            ctx.stderr(`interrupted in trial ${t.n}/${total}\n`);
+            ctx.stderr(`interrupted in trial ${t.n}/${total} (its checkpoints are in ${checkpointDir(out)})\n`);
             return false;
           }
           const record: TrialRecord = { index: t.index, config, epochs: round.epochs, ...result };
           appendFileSync(trialsPath, `${JSON.stringify(record)}\n`);
+          removeTrialCheckpoints(checkpointDir(out), t.index, round.epochs, runFolds);
           finished.set(key(t.index, round.epochs), record);
           ctx.stderr(`trial ${t.n}/${total}: validation error ${pct(result.mean)} ± ${pct(result.std)} (${result.foldErrors.length} fold${result.foldErrors.length > 1 ? 's' : ''}, ${result.seconds.toFixed(1)} s)\n`);
         }
@@ -263,7 +269,7 @@ async function searchData(s: SearchSettings): Promise<{ dataset: ArrayDataset; f
 // with the parent's Node flags, talking over IPC: one `init` (the settings and its GEMM thread
 // count), then one trial request at a time, answered with the result or an error message.
 const WORKER_FLAG = '--worker-ipc';
-type ToWorker = { readonly init: SearchSettings; readonly threads: number } | { readonly index: number; readonly config: SearchConfig; readonly epochs: number };
+type ToWorker = { readonly init: SearchSettings; readonly out: string; readonly threads: number } | { readonly index: number; readonly config: SearchConfig; readonly epochs: number };
 type FromWorker = { readonly result: TrialResult } | { readonly error: string };
 
 class TrialWorker {
@@ -271,7 +277,7 @@ class TrialWorker {
   #waiting?: { resolve: (r: TrialResult | undefined) => void; reject: (e: Error) => void };
   #killed = false;
 
-  constructor(s: SearchSettings, readonly threads: number) {
+  constructor(s: SearchSettings, out: string, readonly threads: number) {
     this.#child = fork(process.argv[1], ['search', WORKER_FLAG], { execArgv: process.execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     this.#child.on('message', (m: FromWorker) => {
       const w = this.#waiting;
@@ -285,7 +291,7 @@ class TrialWorker {
       if (this.#killed) w?.resolve(undefined);
       else w?.reject(new HubelError('io', `hubel search: a worker process exited during a trial (${signal ?? `code ${code}`}); run the same command again to resume`));
     });
-    this.#send({ init: s, threads });
+    this.#send({ init: s, out, threads });
   }
 
   run(index: number, config: SearchConfig, epochs: number): Promise<TrialResult | undefined> {
@@ -312,19 +318,20 @@ async function searchWorker(ctx: CliContext): Promise<number> {
   const release = ctx.onInterrupt(() => undefined);
   const registry = cliRegistry();
   const backend = await createBackend(registry, 'cpu');
-  let ready: Promise<{ s: SearchSettings; data: Awaited<ReturnType<typeof searchData>> }> | undefined;
+  let ready: Promise<{ s: SearchSettings; out: string; data: Awaited<ReturnType<typeof searchData>> }> | undefined;
   const reply = (m: FromWorker) => process.send?.(m);
   return new Promise((done) => {
     process.on('message', (m: ToWorker) => {
       if ('init' in m) {
         setGemmThreads(m.threads);
-        ready = searchData(m.init).then((data) => ({ s: m.init, data }));
+        ready = searchData(m.init).then((data) => ({ s: m.init, out: m.out, data }));
         return;
       }
       void (async () => {
         try {
-          const { s, data } = await ready!;
-          const result = await runTrial({ model: s.model, registry, backend, data: data.dataset, folds: data.folds, runFolds: data.runFolds, config: m.config, epochs: m.epochs, seed: s.seed, index: m.index, plugins: () => [new BatchNormFinalizer()] });
+          const { s, out, data } = await ready!;
+          // Killed by the parent on Ctrl-C: the checkpoint of the last finished epoch is kept.
+          const result = await runTrial({ model: s.model, registry, backend, data: data.dataset, folds: data.folds, runFolds: data.runFolds, config: m.config, epochs: m.epochs, seed: s.seed, index: m.index, plugins: () => [new BatchNormFinalizer()], checkpoints: checkpointDir(out) });
           reply({ result: result! });
         } catch (e) {
           reply({ error: (e as Error).message });

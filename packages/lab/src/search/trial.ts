@@ -1,8 +1,14 @@
 // One trial of a search: a zoo model with one configuration, trained from scratch on each
 // fold's training part for E epochs with core's Trainer, and its top-1 error measured on the
 // fold's validation part. Every fold is seeded from the search seed, the trial index and the
-// fold, so a trial rerun (after an interruption) gives the same errors.
-import { Adam, HubelError, LrSchedule, Sgd, Trainer, cosineSchedule, stepSchedule, type ArrayDataset, type Backend, type Registry, type TrainerPlugin } from '@hubel/core';
+// fold, so a trial rerun (after an interruption) gives the same errors. With a checkpoint
+// directory, each fold's model and trainer state are saved after every epoch and when
+// interrupted (io's checkpoint, atomically), and a rerun continues each fold from its checkpoint
+// exactly as if it had not stopped.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Adam, HubelError, LrSchedule, Sgd, Trainer, cosineSchedule, stepSchedule, type ArrayDataset, type Backend, type Registry, type TrainerPlugin, type Model, type TrainerState } from '@hubel/core';
+import { loadCheckpoint, saveCheckpoint } from '@hubel/io';
 import { zooEntry } from '@hubel/models';
 import { foldSplit } from './folds.js';
 import type { SearchConfig } from './space.js';
@@ -33,6 +39,25 @@ export interface TrialOptions {
   readonly plugins?: () => TrainerPlugin[];
   /** Aborting stops training after the current batch; {@link runTrial} then returns undefined. */
   readonly signal?: AbortSignal;
+  /**
+   * Directory of the trial's checkpoints ({@link trialCheckpointPath}): each fold's is written
+   * after every epoch and when `signal` aborts, and a fold with one continues from it (the
+   * result is bit-identical to an uninterrupted trial). They are left in place: remove them
+   * with {@link removeTrialCheckpoints} once the result is recorded.
+   */
+  readonly checkpoints?: string;
+  /** Progress lines: an epoch of a fold finished, a fold resumed from its checkpoint. */
+  readonly log?: (message: string) => void;
+}
+
+/** The checkpoint file of fold `fold` of trial `index` trained for `epochs` epochs, in `dir`. */
+export function trialCheckpointPath(dir: string, index: number, epochs: number, fold: number): string {
+  return join(dir, `trial-${index}-${epochs}ep-fold-${fold}.onnx`);
+}
+
+/** Deletes the checkpoints of trial `index` at `epochs` epochs (folds `folds`) from `dir`. */
+export function removeTrialCheckpoints(dir: string, index: number, epochs: number, folds: readonly number[]): void {
+  for (const fold of folds) rmSync(trialCheckpointPath(dir, index, epochs, fold), { force: true });
 }
 
 /** What {@link runTrial} returns: validation errors per fold and their summary. */
@@ -61,9 +86,12 @@ export function trialSeed(seed: number, index: number, fold: number): number {
 export async function runTrial(o: TrialOptions): Promise<TrialResult | undefined> {
   const start = performance.now();
   const foldErrors: number[] = [];
-  for (const fold of o.runFolds) {
+  if (o.checkpoints !== undefined) mkdirSync(o.checkpoints, { recursive: true });
+  for (const [f, fold] of o.runFolds.entries()) {
     const { train, validation } = foldSplit(o.data, o.folds, fold);
-    const error = await trainAndTest(o, train, validation, trialSeed(o.seed, o.index, fold));
+    const name = o.runFolds.length > 1 ? `fold ${f + 1}/${o.runFolds.length}` : 'hold-out';
+    const checkpoint = o.checkpoints === undefined ? undefined : { path: trialCheckpointPath(o.checkpoints, o.index, o.epochs, fold), name };
+    const error = await trainAndTest(o, train, validation, trialSeed(o.seed, o.index, fold), checkpoint);
     if (error === undefined) return undefined;
     foldErrors.push(error);
   }
@@ -91,7 +119,13 @@ export async function retrainConfig(o: RetrainOptions): Promise<{ testError: num
   return testError === undefined ? undefined : { testError, seconds: (performance.now() - start) / 1000 };
 }
 
-async function trainAndTest(o: Omit<TrialOptions, 'data' | 'folds' | 'runFolds' | 'index'>, train: ArrayDataset, test: ArrayDataset, seed: number): Promise<number | undefined> {
+async function trainAndTest(
+  o: Omit<TrialOptions, 'data' | 'folds' | 'runFolds' | 'index'>,
+  train: ArrayDataset,
+  test: ArrayDataset,
+  seed: number,
+  checkpoint?: { readonly path: string; readonly name: string },
+): Promise<number | undefined> {
   const c = o.config;
   const entry = zooEntry(o.model);
   for (const k of ['hidden', 'dropout'] as const) {
@@ -106,17 +140,35 @@ async function trainAndTest(o: Omit<TrialOptions, 'data' | 'folds' | 'runFolds' 
   const batchSize = (c.batch as number | undefined) ?? 64;
   const [ch, h, w] = train.inputShape;
   const knobs = { ...(c.hidden !== undefined ? { hidden: c.hidden } : {}), ...(c.dropout !== undefined ? { dropout: c.dropout } : {}) };
-  const model = entry.build({ registry: o.registry, inputShape: [ch, h, w], classes: train.classes ?? 10, ...(knobs as object) }).build({ backend: o.backend, seed });
+  let model: Model;
+  let resume: TrainerState | undefined;
+  if (checkpoint && existsSync(checkpoint.path)) {
+    ({ model, state: resume } = await loadCheckpoint(checkpoint.path, { registry: o.registry, backend: o.backend }));
+    const at = resume.epoch >= o.epochs ? `, all ${o.epochs} epochs done` : ` at epoch ${resume.epoch + 1}/${o.epochs}${resume.batchInEpoch ? `, batch ${resume.batchInEpoch + 1}` : ''}`;
+    o.log?.(`${checkpoint.name}: resuming from its checkpoint${at}`);
+  } else {
+    model = entry.build({ registry: o.registry, inputShape: [ch, h, w], classes: train.classes ?? 10, ...(knobs as object) }).build({ backend: o.backend, seed });
+  }
   const optimizer = optimizerName === 'sgd' ? new Sgd({ lr, momentum: 0.9, weightDecay }) : new Adam({ lr, weightDecay });
   const plugins = [...(o.plugins?.() ?? [])];
   if (schedule !== 'none') plugins.push(new LrSchedule(schedule === 'cosine' ? cosineSchedule(o.epochs) : stepSchedule(Math.max(1, Math.ceil(o.epochs / 3)), 0.1)));
   const trainer = new Trainer({ model, loss, optimizer, seed, plugins });
+  const save = async () => {
+    if (checkpoint) await saveCheckpoint(checkpoint.path, model, await trainer.state());
+  };
+  trainer.hooks.epochEnd.tapPromise('TrialCheckpoint', async (stats) => {
+    await save();
+    if (checkpoint) o.log?.(`${checkpoint.name}: epoch ${stats.epoch + 1}/${o.epochs}`);
+  });
   const stop = () => trainer.requestStop('interrupted');
   o.signal?.addEventListener('abort', stop);
   try {
     if (o.signal?.aborted) return undefined;
-    const summary = await trainer.fit({ train, epochs: o.epochs, batchSize, evalBatchSize: 256 });
-    if (summary.stopReason === 'interrupted') return undefined;
+    const summary = await trainer.fit({ train, epochs: o.epochs, batchSize, evalBatchSize: 256, resume });
+    if (summary.stopReason === 'interrupted') {
+      await save();
+      return undefined;
+    }
     const stats = await trainer.evaluate(test, 256);
     // A diverged run (NaN scores) counts every example as an error.
     return Number.isFinite(stats.error) ? stats.error : 1;
