@@ -23,7 +23,7 @@ export const foolFlags: FlagSpecs = {
   steps: { kind: 'int', meta: 'N', help: 'gradient: most steps per class; pgd: steps', default: 'gradient 500, pgd 10' },
   rate: { kind: 'number', meta: 'R', help: 'gradient: mean change of a pixel per step', default: '0.01' },
   'from-image': { kind: 'int', meta: 'N', help: 'gradient: start every class from test image N instead of noise' },
-  generations: { kind: 'int', meta: 'N', help: 'evolve: most generations per class', default: '1000' },
+  generations: { kind: 'int', meta: 'N', help: 'evolve: most generations per class', default: '3000' },
   population: { kind: 'int', meta: 'N', help: 'evolve: images per class', default: '16' },
   epsilon: { kind: 'string', meta: 'E,E,…', help: 'fgsm, pgd: L∞ budgets in [0, 1], comma-separated', default: '0.01,0.03,0.1' },
   limit: { kind: 'int', meta: 'N', help: 'fgsm, pgd: attack the first N test images', default: '100' },
@@ -125,7 +125,7 @@ export async function fool(argv: readonly string[], ctx: CliContext): Promise<nu
       if (steps < 0) throw new HubelError('attribute', `hubel fool: --steps must be at least 0, found ${steps}`);
       r = await foolGradient(model, { confidence, steps, rate: flags.rate as number | undefined, init, seed });
     } else {
-      const generations = (flags.generations as number | undefined) ?? 1000;
+      const generations = (flags.generations as number | undefined) ?? 3000;
       if (generations < 0) throw new HubelError('attribute', `hubel fool: --generations must be at least 0, found ${generations}`);
       const population = (flags.population as number | undefined) ?? 16;
       if (population < 2) throw new HubelError('attribute', `hubel fool: --population must be at least 2, found ${population}`);

@@ -16,7 +16,7 @@ export interface FoolEvolveOptions {
   readonly classes?: readonly number[];
   /** Stop a class once its best image reaches this probability; default 0.999. */
   readonly confidence?: number;
-  /** Most generations per class; default 1000. */
+  /** Most generations per class; default 3000. */
   readonly generations?: number;
   /** Images per class; default 16. */
   readonly population?: number;
@@ -46,7 +46,7 @@ export async function foolEvolve(model: Model, options: FoolEvolveOptions = {}):
   const targets = options.classes ?? Array.from({ length: s.classes }, (_, k) => k);
   for (const t of targets) checkOption(t, 'a class', what, (v) => Number.isInteger(v) && v >= 0 && v < s.classes, `0 to ${s.classes - 1}`);
   const confidence = checkOption(options.confidence ?? 0.999, 'confidence', what, (v) => v > 0 && v < 1, 'in (0, 1)');
-  const generations = checkOption(options.generations ?? 1000, 'generations', what, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
+  const generations = checkOption(options.generations ?? 3000, 'generations', what, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
   const pop = checkOption(options.population ?? 16, 'population', what, (v) => Number.isInteger(v) && v >= 2, 'an integer ≥ 2');
   const elite = checkOption(options.elite ?? 2, 'elite', what, (v) => Number.isInteger(v) && v >= 1 && v < pop, `an integer from 1 to ${pop - 1}`);
   const mutation = checkOption(options.mutation ?? 0.01, 'mutation', what, (v) => v > 0 && v <= 1, 'in (0, 1]');
