@@ -5,7 +5,8 @@
  * the resize method).
  */
 import { ArrayDataset, HubelError, fmtShape, type Model } from '@hubel/core';
-import { parseSplitFractions, readImageFolder, scanImageFolder, trainValidationSplit, type ImageFolderPart, type ImageFolderScan, type ImageSet, type ResizeMethod, type ScanImageFolderOptions } from '@hubel/data';
+import { dataDirKind, loadMnist, parseSplitFractions, readImageFolder, scanImageFolder, trainValidationSplit, type ImageFolderPart, type ImageFolderScan, type ImageSet, type ResizeMethod, type ScanImageFolderOptions } from '@hubel/data';
+import { checkModelInput } from './model-source.js';
 
 /** `--resize`: what to do with images that are not the model's input size. */
 export type ResizeChoice = 'none' | ResizeMethod;
@@ -223,4 +224,20 @@ function concat<T extends Float32Array | Int32Array>(parts: T[]): T {
     at += p.length;
   }
   return out;
+}
+
+/**
+ * The first `limit` test images of `dir` (all when undefined) in the model's input format:
+ * IDX t10k-* files, or the test part of an image folder (warnings go to `warn`). Throws when
+ * the images do not fit the model's input, naming `source`.
+ */
+export async function loadTestImages(dir: string, model: Model, source: string, limit: number | undefined, warn: (message: string) => void): Promise<ArrayDataset> {
+  if ((await dataDirKind(dir)) === 'idx') {
+    const set = await loadMnist(dir, { split: 'test', limit });
+    checkModelInput(model, set.dataset.inputShape, source);
+    return set.dataset;
+  }
+  const { dataset } = await loadFolderForEval(dir, model, source, { part: 'test', limit, warn });
+  checkModelInput(model, dataset.inputShape, source);
+  return dataset;
 }

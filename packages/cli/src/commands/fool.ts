@@ -1,14 +1,14 @@
 import { join, resolve } from 'node:path';
 import { HubelError, type ArrayDataset, type Model } from '@hubel/core';
-import { FASHION_MNIST_SAMPLE_DIR, dataDirKind, loadMnist } from '@hubel/data';
+import { FASHION_MNIST_SAMPLE_DIR } from '@hubel/data';
 import { writeFileAtomic } from '@hubel/io';
 import { adversarialAttack, classScores, encodeNpy, foolEvolve, foolGradient, type AttackMethod, type FoolResult } from '@hubel/lab';
 import { accuracyCurveSvg, encodePng, labelledGridSvg, tileGrid } from '@hubel/viz';
 import { UsageError, parseArgs, type FlagSpecs } from '../args.js';
 import type { CliContext } from '../context.js';
 import { ensureWritableDir } from '../files.js';
-import { labelsOf, loadFolderForEval } from '../image-data.js';
-import { checkModelInput, isModelFile } from '../model-source.js';
+import { labelsOf, loadTestImages } from '../image-data.js';
+import { isModelFile } from '../model-source.js';
 import { readModelFile } from '../persist.js';
 import { cliRegistry, createBackend, type BackendChoice } from '../runtime.js';
 
@@ -62,7 +62,7 @@ export async function fool(argv: readonly string[], ctx: CliContext): Promise<nu
     if (method === 'fgsm' || method === 'pgd') {
       const limit = (flags.limit as number | undefined) ?? 100;
       if (limit < 1) throw new HubelError('attribute', `hubel fool: --limit must be at least 1, found ${limit}`);
-      const data = await loadTestImages(dir, model, file, limit, ctx);
+      const data = await loadTestImages(dir, model, file, limit, (m) => ctx.stderr(`${m}\n`));
       const r = await adversarialAttack(model, data, { method: method as AttackMethod, epsilons, limit, steps: flags.steps as number | undefined });
       const seconds = (performance.now() - t0) / 1000;
       const [c, h, w] = r.imageShape;
@@ -116,7 +116,7 @@ export async function fool(argv: readonly string[], ctx: CliContext): Promise<nu
       let init: Float32Array | undefined;
       if (index !== undefined) {
         if (index < 0) throw new HubelError('attribute', `hubel fool: --from-image must be at least 0, found ${index}`);
-        const data = await loadTestImages(dir, model, file, index + 1, ctx);
+        const data = await loadTestImages(dir, model, file, index + 1, (m) => ctx.stderr(`${m}\n`));
         if (index >= data.length) throw new HubelError('attribute', `hubel fool: --from-image ${index} is out of range: ${dir} has ${data.length} test images`);
         const size = scores.imageShape.reduce((a, b) => a * b, 1);
         init = Float32Array.from(data.x.subarray(index * size, (index + 1) * size));
@@ -176,17 +176,6 @@ function grayFirst(images: Float32Array, n: number, c: number, plane: number): F
   return out;
 }
 
-/** The first `limit` test images of `dir` (IDX t10k-* files, or the test part of an image folder) in the model's input format. */
-async function loadTestImages(dir: string, model: Model, source: string, limit: number, ctx: CliContext): Promise<ArrayDataset> {
-  if ((await dataDirKind(dir)) === 'idx') {
-    const set = await loadMnist(dir, { split: 'test', limit });
-    checkModelInput(model, set.dataset.inputShape, source);
-    return set.dataset;
-  }
-  const { dataset } = await loadFolderForEval(dir, model, source, { part: 'test', limit, warn: (m) => ctx.stderr(`${m}\n`) });
-  checkModelInput(model, dataset.inputShape, source);
-  return dataset;
-}
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 

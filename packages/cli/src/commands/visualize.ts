@@ -8,8 +8,8 @@ import { encodePng, type Image } from '@hubel/viz';
 import { UsageError, parseArgs, type FlagSpecs } from '../args.js';
 import type { CliContext } from '../context.js';
 import { ensureWritableDir } from '../files.js';
-import { loadFolderForEval } from '../image-data.js';
-import { checkModelInput, isModelFile, resolveModel } from '../model-source.js';
+import { loadTestImages } from '../image-data.js';
+import { isModelFile, resolveModel } from '../model-source.js';
 import { readModelFile } from '../persist.js';
 import { cliRegistry, createBackend, type BackendChoice } from '../runtime.js';
 
@@ -67,7 +67,7 @@ export async function visualize(argv: readonly string[], ctx: CliContext): Promi
     model = entry.build({ registry }).build({ backend, seed });
   }
   try {
-    if (needsData && !images) images = await loadImages(dir, model, file ?? spec, limit, ctx);
+    if (needsData && !images) images = await loadVisualizeImages(dir, model, file ?? spec, limit, ctx);
     const name = layer.replace(/[^A-Za-z0-9_.-]/g, '_');
     let picture: Image;
     let path: string;
@@ -113,19 +113,13 @@ export async function visualize(argv: readonly string[], ctx: CliContext): Promi
   }
 }
 
-/** The test images of `dir` (IDX t10k-* files, or the test part of an image folder) in the model's input format. */
-async function loadImages(dir: string, model: Model, source: string, limit: number | undefined, ctx: CliContext): Promise<ArrayDataset> {
-  if (limit !== undefined && limit < 1) throw new HubelError('attribute', `hubel visualize: --limit must be at least 1, found ${limit}`);
-  if ((await dataDirKind(dir)) === 'idx') {
-    const set = await loadMnist(dir, { split: 'test', limit });
-    checkModelInput(model, set.dataset.inputShape, source);
-    return set.dataset;
-  }
-  const { dataset } = await loadFolderForEval(dir, model, source, { part: 'test', limit, warn: (m) => ctx.stderr(`${m}\n`) });
-  checkModelInput(model, dataset.inputShape, source);
-  return dataset;
-}
 
 function fmt(v: number): string {
   return Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4);
+}
+
+/** `loadTestImages` with visualize's check of `--limit`. */
+async function loadVisualizeImages(dir: string, model: Model, source: string, limit: number | undefined, ctx: CliContext): Promise<ArrayDataset> {
+  if (limit !== undefined && limit < 1) throw new HubelError('attribute', `hubel visualize: --limit must be at least 1, found ${limit}`);
+  return loadTestImages(dir, model, source, limit, (m) => ctx.stderr(`${m}\n`));
 }
