@@ -20,6 +20,7 @@ import { winogradConv, winogradFilterGrad, winogradFilterGradScratchSizes, winog
 import { padSource, type PadMode } from './blocks/pad.js';
 import { transpose } from './blocks/transpose.js';
 import { sumAxes } from './blocks/reduce.js';
+import { cpuKernels, resolveCpuKernels, type CpuKernels, type CpuKernelsChoice } from './blocks/wasm-kernels.js';
 import { scatterAdd, windowMax, windowPlan, windowSum, windowSumBackward, type WindowAxis, type WindowDivisor, type WindowPlan } from './blocks/window.js';
 
 /** Whether this runtime has SharedArrayBuffer (Node does; browsers only when cross-origin isolated). */
@@ -29,6 +30,12 @@ const hasShared = typeof SharedArrayBuffer === 'function';
 export interface CpuBackendOptions {
   /** Float element type: 'float32' (default) or 'float64' for gradient checks. */
   readonly dtype?: 'float32' | 'float64';
+  /**
+   * Float32 kernel path of this backend's blocks: 'relaxed' (WebAssembly relaxed SIMD), 'simd'
+   * (WebAssembly 128-bit SIMD), 'ts' (TypeScript) or 'auto' (the best this engine has). Default:
+   * follow setCpuKernels() / HUBEL_CPU_KERNELS. Asking for a path the engine lacks throws.
+   */
+  readonly kernels?: CpuKernelsChoice;
 }
 
 /**
@@ -39,8 +46,9 @@ export interface CpuBackendOptions {
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
   readonly floatType: 'float32' | 'float64';
-  readonly description: string;
   readonly ops: CoreOps;
+  /** The kernel path fixed by the `kernels` option, or undefined (follow cpuKernels()). */
+  readonly kernels: CpuKernels | undefined;
   /** Tensor-level loops layer kernels share (GEMM, im2col, windows, reductions). */
   readonly blocks: CpuBlocks;
   readonly #pool = new Map<string, TypedArray[]>();
@@ -50,9 +58,15 @@ export class CpuBackend implements Backend {
   constructor(options: CpuBackendOptions = {}) {
     this.floatType = options.dtype ?? 'float32';
     if (this.floatType !== 'float32' && this.floatType !== 'float64') throw new HubelError('attribute', `cpu backend: dtype must be 'float32' or 'float64', found '${String(this.floatType)}'`);
-    this.description = `CPU reference (${this.floatType}, TypeScript)`;
+    this.kernels = options.kernels === undefined ? undefined : resolveCpuKernels(options.kernels, 'cpu backend');
     this.ops = createOps(this);
     this.blocks = new CpuBlocks(this);
+  }
+
+  /** What runs the float math: element type and kernel path, e.g. 'CPU (float32, WebAssembly SIMD)'. */
+  get description(): string {
+    const path = this.floatType === 'float64' ? 'ts' : (this.kernels ?? cpuKernels());
+    return `CPU (${this.floatType}, ${path === 'relaxed' ? 'WebAssembly relaxed SIMD' : path === 'simd' ? 'WebAssembly SIMD' : 'TypeScript'})`;
   }
 
   /** The typed array behind a tensor (throws if disposed or from another backend). */
@@ -248,7 +262,7 @@ export class CpuBlocks {
     const c = this.be.data(out), a = this.be.data(A), b = this.be.data(B);
     for (let g = 0; g < groups; g++) {
       gemm({
-        m, n, k: ka, a, b, c, transA: o.transA, transB: o.transB, alpha: o.alpha,
+        m, n, k: ka, a, b, c, transA: o.transA, transB: o.transB, alpha: o.alpha, kernels: this.be.kernels,
         aOffset: g * aRows * A.shape[1], lda: A.shape[1], bOffset: g * bRows * B.shape[1], ldb: B.shape[1], cOffset: g * m * n,
       });
     }
@@ -302,7 +316,7 @@ export class CpuBlocks {
     if (g.kernelH !== r || g.kernelW !== r || g.strideH !== 1 || g.strideW !== 1 || g.dilationH !== 1 || g.dilationW !== 1 || g.inH !== x.shape[2] || g.inW !== x.shape[3]) {
       throw new HubelError('attribute', `winogradConv: needs a ${r}×${r} kernel, stride 1 and dilation 1 over the input's ${x.shape[2]}×${x.shape[3]}`);
     }
-    const s: WinogradShape = { kernel: r, images: n, channels: c, outChannels, inH: g.inH, inW: g.inW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW };
+    const s: WinogradShape = { kernel: r, images: n, channels: c, outChannels, inH: g.inH, inW: g.inW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW, kernels: this.be.kernels };
     const sizes = winogradScratchSizes(s);
     const bias = o.bias ? this.be.data(o.bias) : undefined;
     if (bias && bias.length !== outChannels) throw new HubelError('shape', `winogradConv: bias has ${bias.length} values, ${outChannels} expected`);
@@ -327,7 +341,7 @@ export class CpuBlocks {
     if (x.shape.length !== 4 || (r !== 3 && r !== 5) || g.kernelW !== r || x.shape[1] !== g.channels || x.shape[2] !== g.inH || x.shape[3] !== g.inW) {
       throw new HubelError('shape', `winogradInputTiles: input ${fmtShape(x.shape)} does not match a ${g.kernelH}×${g.kernelW} convolution (3×3 or 5×5) over ${g.channels}×${g.inH}×${g.inW}`);
     }
-    const s: WinogradShape = { kernel: r, images: x.shape[0], channels: g.channels, outChannels: 1, inH: g.inH, inW: g.inW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW };
+    const s: WinogradShape = { kernel: r, images: x.shape[0], channels: g.channels, outChannels: 1, inH: g.inH, inW: g.inW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW, kernels: this.be.kernels };
     const v = this.be.alloc([(r + 1) ** 2, winogradPlane(g.channels * winogradTiles(s).tiles)]);
     winogradInputsAll(this.be.data(x), s, this.be.data(v));
     return v;
@@ -354,7 +368,7 @@ export class CpuBlocks {
       throw new HubelError('attribute', `winogradFilterGrad: needs a 3×3 or 5×5 kernel (found ${g.kernelH}×${g.kernelW}), stride 1 and dilation 1 over the input's ${x.shape[2]}×${x.shape[3]}`);
     }
     const outChannels = dy.shape[1];
-    const s: WinogradShape = { kernel: r, images: n, channels: c, outChannels, inH: g.inH, inW: g.inW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW };
+    const s: WinogradShape = { kernel: r, images: n, channels: c, outChannels, inH: g.inH, inW: g.inW, padTop: g.padTop, padLeft: g.padLeft, outH: g.outH, outW: g.outW, kernels: this.be.kernels };
     const sizes = winogradFilterGradScratchSizes(s);
     this.#checkTiles(o.tiles, sizes.v, 'winogradFilterGrad');
     const dw = this.be.alloc([outChannels, c, r, r]);

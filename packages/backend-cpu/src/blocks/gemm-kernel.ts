@@ -227,6 +227,13 @@ export function gemmTakeStrips(
  */
 export type PlaneTask = (task: number, params: ArrayLike<number>, a0: F, a1: F, a2: F | undefined, from: number, to: number) => void;
 
+/** Runs wasmGemmTakeStrips (gemm-wasm.ts) for kernel variant 1 (simd) or 2 (relaxed) on the worker's instance. */
+export type WasmStripsRunner = (
+  variant: number, ctl: Int32Array, queue: number, owner: Int32Array, who: number, strips: number, step: number, byCols: boolean, zero: boolean,
+  m: number, n: number, k: number, a: F, aOff: number, lda: number, transA: boolean, b: F, bOff: number, ldb: number, transB: boolean,
+  c: F, cOff: number, ldc: number, alpha: number,
+) => void;
+
 /** A message to a worker: a shared buffer to know by id, or an id to forget. */
 export type GemmBufferMessage = { readonly id: number; readonly sab: SharedArrayBuffer } | { readonly forget: number };
 
@@ -242,9 +249,10 @@ export interface WorkerThreadsLike {
  * (or failed). `wtm` is node:worker_threads; states: 0 idle, 1 posted, 2 done, 3 failed.
  * Job slots: m n k lda transA ldb transB alpha byCols strips step f64 zero, then the buffer ids
  * of A, B and C, their element offsets, and ldc. Workers write their strips of C in place.
- * Slot 20 = 1 posts a plane task instead (runPlanes; slots 21–43, see gemm-threads.ts).
+ * Slot 20 = 1 posts a plane task instead (runPlanes; slots 21–43, see gemm-threads.ts). Slot
+ * 44 picks the float32 kernels: 0 TypeScript, 1 wasm SIMD, 2 wasm relaxed SIMD (runWasm).
  */
-export function gemmWorkerMain(wtm: WorkerThreadsLike, runPlanes: PlaneTask): void {
+export function gemmWorkerMain(wtm: WorkerThreadsLike, runPlanes: PlaneTask, runWasm?: WasmStripsRunner): void {
   const { ctl, job, owner, index, queue, port } = wtm.workerData as {
     ctl: Int32Array; job: Float64Array; owner: Int32Array; index: number; queue: number; port: unknown;
   };
@@ -282,7 +290,11 @@ export function gemmWorkerMain(wtm: WorkerThreadsLike, runPlanes: PlaneTask): vo
         continue;
       }
       const a = view(job[13]), b = view(job[14]), c = view(job[15]);
-      gemmTakeStrips(ctl, queue, owner, index + 1, job[9], job[10], job[8] === 1, job[12] === 1, job[0], job[1], job[2], a, job[16], job[3], job[4] === 1, b, job[17], job[5], job[6] === 1, c, job[18], job[19], job[7], scratch);
+      if (job[44] > 0) {
+        // The WebAssembly kernels (1 simd, 2 relaxed), on this worker's own instance.
+        if (!runWasm) throw new Error('gemm worker: no WebAssembly kernels');
+        runWasm(job[44], ctl, queue, owner, index + 1, job[9], job[10], job[8] === 1, job[12] === 1, job[0], job[1], job[2], a, job[16], job[3], job[4] === 1, b, job[17], job[5], job[6] === 1, c, job[18], job[19], job[7]);
+      } else gemmTakeStrips(ctl, queue, owner, index + 1, job[9], job[10], job[8] === 1, job[12] === 1, job[0], job[1], job[2], a, job[16], job[3], job[4] === 1, b, job[17], job[5], job[6] === 1, c, job[18], job[19], job[7], scratch);
       Atomics.store(ctl, index, 2);
     } catch {
       Atomics.store(ctl, index, 3);

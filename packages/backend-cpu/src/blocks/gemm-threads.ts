@@ -17,6 +17,8 @@
 import { scaleRows, type F } from './gemm.js';
 import { gemmBlocked, gemmKernel3x4, gemmPackA, gemmPackAll, gemmPackB, gemmStoreTile, gemmTakeStrips, gemmWorkerMain, type GemmScratch } from './gemm-kernel.js';
 import { winogradTask, winogradThreadFunctions } from './winograd.js';
+import { wasmGemmBlocked, wasmGemmInstantiate, wasmGemmLayout, wasmGemmReserve, wasmGemmTakeStrips, wasmGemmWorkerRunner, wasmPackA, wasmPackAll, wasmPackB } from './gemm-wasm.js';
+import { wasmModules, wasmState } from './wasm-kernels.js';
 
 type WorkerThreads = typeof import('node:worker_threads');
 
@@ -82,7 +84,9 @@ function startPool(workers: number): Pool | undefined {
   const source = [
     'const __name = (f) => f;',
     ...[gemmBlocked, gemmPackA, gemmPackAll, gemmPackB, gemmKernel3x4, gemmStoreTile, gemmTakeStrips, gemmWorkerMain, ...winogradThreadFunctions].map((f) => f.toString()),
-    `gemmWorkerMain(require('node:worker_threads'), winogradTask);`,
+    ...[wasmGemmBlocked, wasmGemmInstantiate, wasmGemmLayout, wasmGemmReserve, wasmGemmTakeStrips, wasmGemmWorkerRunner, wasmPackA, wasmPackAll, wasmPackB].map((f) => f.toString()),
+    `const wtm = require('node:worker_threads');`,
+    `gemmWorkerMain(wtm, winogradTask, wasmGemmWorkerRunner(wtm.workerData.wasm));`,
   ].join('\n');
   const ports: import('node:worker_threads').MessagePort[] = [];
   const forget = new FinalizationRegistry<number>((id) => {
@@ -94,7 +98,7 @@ function startPool(workers: number): Pool | undefined {
     // execArgv []: the workers run only the plain source above, so they skip the parent's
     // --import hooks (a TypeScript loader such as tsx), which would cost start-up time and
     // typed-array speed there (see the README's note on V8's detach checks).
-    const w = new wt.Worker(source, { eval: true, execArgv: [], workerData: { ctl, job, owner, index: i, queue: workers, port: port2 }, transferList: [port2] });
+    const w = new wt.Worker(source, { eval: true, execArgv: [], workerData: { ctl, job, owner, index: i, queue: workers, port: port2, wasm: wasmModules }, transferList: [port2] });
     w.unref();
     port1.unref();
     p.workers.push(w);
@@ -156,7 +160,7 @@ export function gemmThreaded(
   a: F, aOff: number, lda: number, transA: boolean,
   b: F, bOff: number, ldb: number, transB: boolean,
   c: F, cOff: number, ldc: number, alpha: number,
-  beta: number, scratch: GemmScratch,
+  beta: number, scratch: GemmScratch, wasm?: 'simd' | 'relaxed',
 ): boolean {
   const threads = gemmThreads();
   if (threads < 2 || m * n * k < MIN_MACS) return false;
@@ -167,8 +171,8 @@ export function gemmThreaded(
   const p = pool;
   const byCols = n >= m;
   const len = byCols ? n : m;
-  // About four strips per thread, each a multiple of 12 (3×4 micro-tiles stay whole) and at least 24 wide.
-  const step = Math.max(24, Math.ceil(len / (4 * threads) / 12) * 12, Math.ceil(len / MAX_STRIPS / 12) * 12);
+  // About four strips per thread, each a multiple of 24 (3×4 and 4×8 micro-tiles stay whole) and at least 24 wide.
+  const step = Math.max(24, Math.ceil(len / (4 * threads) / 24) * 24, Math.ceil(len / MAX_STRIPS / 24) * 24);
   const strips = Math.ceil(len / step);
   if (strips < 2) return false;
 
@@ -203,10 +207,12 @@ export function gemmThreaded(
     m, n, k, wlda, transA ? 1 : 0, wldb, transB ? 1 : 0, alpha, byCols ? 1 : 0, strips, step, f64 ? 1 : 0, zero ? 1 : 0,
     ida, idb, idc, elem(wa) + waOff, elem(wb) + wbOff, elem(wc) + wcOff, wldc, 0,
   ]);
+  p.job[44] = wasm === 'relaxed' ? 2 : wasm === 'simd' ? 1 : 0;
   // The caller takes strips too, computing them in place on the original arrays.
-  runPosted(p, 'gemm', () =>
-    gemmTakeStrips(p.ctl, p.workers.length, p.owner, 0, strips, step, byCols, zero, m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch),
-  );
+  runPosted(p, 'gemm', () => {
+    if (wasm) wasmGemmTakeStrips(wasmState(wasm), p.ctl, p.workers.length, p.owner, 0, strips, step, byCols, zero, m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha);
+    else gemmTakeStrips(p.ctl, p.workers.length, p.owner, 0, strips, step, byCols, zero, m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch);
+  });
   if (direct) return true;
   for (let i = 0; i < strips; i++) {
     if (p.owner[i] === 0) continue;

@@ -1,7 +1,7 @@
-import { gemm, gemmThreads, gemmThreadStats, setGemmThreads } from '@hubel/backend-cpu';
+import { availableCpuKernels, cpuKernels, gemm, gemmThreads, gemmThreadStats, setCpuKernels, setGemmThreads } from '@hubel/backend-cpu';
 import { Rng } from '@hubel/core';
 import { availableParallelism } from 'node:os';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** Plain triple loop on float64: C = α·op(A)·op(B) + β·C0, A and B stored with leading dimensions lda/ldb. */
 function reference(o: { m: number; n: number; k: number; a: ArrayLike<number>; b: ArrayLike<number>; c0: ArrayLike<number>; lda: number; ldb: number; ldc: number; aOff: number; bOff: number; cOff: number; transA: boolean; transB: boolean; alpha: number; beta: number }) {
@@ -32,8 +32,10 @@ function check(m: number, n: number, k: number, o: { transA?: boolean; transB?: 
   const c = draw(cOff + m * ldc);
   const ref = reference({ m, n, k, a, b, c0: c, lda, ldb, ldc, aOff, bOff, cOff, transA, transB, alpha, beta });
   gemm({ m, n, k, a, b, c, lda, ldb, ldc, aOffset: aOff, bOffset: bOff, cOffset: cOff, transA, transB, alpha, beta });
-  // Summation-order error ≤ k·u·Σ|terms| (u = 2⁻⁵³ float64, 2⁻²⁴ float32 storage of C). Here k ≤ 300 and
-  // Σ|terms| ≤ ~k·E|ab| ≈ 0.64k ≈ 200 for N(0,1) entries: float64 ≲ 300·1.1e-16·200 ≈ 7e-12, float32 ≲ 129·6e-8·85 ≈ 7e-4.
+  // Summation-order error ≤ k·u·Σ|terms| (u = 2⁻⁵³ float64, 2⁻²⁴ float32). Here k ≤ 300 and Σ|terms|
+  // ≤ ~k·E|ab| ≈ 0.64k ≈ 200 for N(0,1) entries: float64 ≲ 300·1.1e-16·200 ≈ 7e-12. Float32 (k = 129,
+  // Σ|terms| ≈ 85): the TypeScript path sums in float64 and rounds C once (≈ 1e-5); the wasm paths
+  // sum in float32, ≤ 129·6e-8·85 ≈ 7e-4 in the worst case.
   const tol = o.dtype === 'float32' ? 2e-3 : 1e-10;
   let worst = 0;
   for (let i = 0; i < c.length; i++) worst = Math.max(worst, Math.abs(c[i] - ref[i]));
@@ -42,8 +44,15 @@ function check(m: number, n: number, k: number, o: { transA?: boolean; transB?: 
   for (let i = 0; i < m; i++) for (let j = n; j < ldc; j++) expect(c[cOff + i * ldc + j]).toBe(ref[cOff + i * ldc + j]);
 }
 
-describe('gemm against a plain triple loop', () => {
-  afterAll(() => setGemmThreads(Math.max(1, Math.min(4, availableParallelism()))));
+// Every float32 kernel path this engine has (wasm relaxed SIMD where enabled, wasm SIMD, TypeScript);
+// float64 always runs the TypeScript path.
+describe.each(availableCpuKernels())('gemm against a plain triple loop (%s kernels)', (kernels) => {
+  const before = cpuKernels();
+  beforeAll(() => setCpuKernels(kernels));
+  afterAll(() => {
+    setGemmThreads(Math.max(1, Math.min(4, availableParallelism())));
+    setCpuKernels(before);
+  });
   for (const transA of [false, true])
     for (const transB of [false, true])
       it(`transA=${transA} transB=${transB}, sizes not multiples of the 3×4 tile or cache blocks, α=0.7 β=−1.3, strided with offsets`, () => {
@@ -116,9 +125,10 @@ describe('gemm against a plain triple loop', () => {
     }
   });
   it('column strips share one packing of A per thread (several MC blocks and KC slices, ragged edges), and an A too large for that packs per block: bitwise as on one thread', () => {
-    // 130×300: two MC blocks (126 + 4 rows) and two KC slices (256 + 44) packed whole; 100×21000
-    // packs to 102·21000 > 2²¹ doubles (PACK_ALL_MAX), so every strip packs its own blocks.
-    for (const [m, n, k, transA] of [[130, 310, 300, false], [130, 310, 300, true], [100, 121, 21000, false]] as const) {
+    // 130×300: two MC blocks (126 + 4 rows; wasm: 120 + 10) and two KC slices (256 + 44) packed whole;
+    // 100×21000 packs to 102·21000 > 2²¹ doubles (TypeScript's PACK_ALL_MAX), and 210×21000 to more
+    // than 2²² floats (the wasm limit), so every strip packs its own blocks.
+    for (const [m, n, k, transA] of [[130, 310, 300, false], [130, 310, 300, true], [100, 121, 21000, false], [210, 41, 21000, true]] as const) {
       const r = new Rng(m + k);
       const a = Float32Array.from({ length: m * k }, () => r.normal()), b = Float32Array.from({ length: k * n }, () => r.normal());
       const run = (threads: number) => {
@@ -130,8 +140,10 @@ describe('gemm against a plain triple loop', () => {
       const one = run(1);
       expect(Array.from(run(2)), `${m}×${n}×${k} transA=${transA}`).toEqual(Array.from(one));
       const ref = reference({ m, n, k, a, b, c0: new Float64Array(m * n), lda: transA ? m : k, ldb: n, ldc: n, aOff: 0, bOff: 0, cOff: 0, transA, transB: false, alpha: 0.75, beta: 0 });
-      // Float32 storage of C between the KC slices: ≲ (k/256 + 1)·6e-8·|C| plus float64 sums; |C| ≲ 0.75·√k·4
-      // (4σ): at k = 21000 that is ~83·6e-8·435 ≈ 2e-3 at worst; at k = 300, ≈ 1e-5.
+      // TypeScript path: float32 storage of C between the KC slices, ≲ (k/256 + 1)·6e-8·|C| plus float64
+      // sums; |C| ≲ 0.75·√k·4 (4σ): at k = 21000 ~83·6e-8·435 ≈ 2e-3 at worst; at k = 300, ≈ 1e-5. The
+      // wasm paths sum in float32: k roundings of partial sums of size ~0.75·√p add as a random walk,
+      // ≈ 6e-8·0.75·k, times 4 for 4σ: ≈ 5e-5 at k = 300, ≈ 4e-3 at k = 21000.
       expect(Math.max(...Array.from(one, (v, i) => Math.abs(v - ref[i])))).toBeLessThan(k > 1000 ? 5e-3 : 1e-4);
     }
   });

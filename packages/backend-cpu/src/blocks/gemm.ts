@@ -7,6 +7,8 @@
  */
 import { gemmBlocked, PACK_A_SIZE, PACK_B_SIZE, type GemmScratch } from './gemm-kernel.js';
 import { gemmThreaded } from './gemm-threads.js';
+import { wasmGemmBlocked } from './gemm-wasm.js';
+import { cpuKernels, wasmState, type CpuKernels } from './wasm-kernels.js';
 
 /** A float host array, as the CPU backend stores float tensors. */
 export type F = Float32Array | Float64Array;
@@ -45,6 +47,11 @@ export interface GemmArgs {
   alpha?: number;
   /** 0 overwrites C (its old contents are ignored, even NaN). */
   beta?: number;
+  /**
+   * Kernel path for float32 operands (blocks/wasm-kernels.ts); default cpuKernels(). Float64
+   * operands always take the TypeScript path.
+   */
+  kernels?: CpuKernels;
 }
 
 /**
@@ -78,11 +85,14 @@ export function gemm(g: GemmArgs): void {
   const alpha = g.alpha ?? 1;
   const beta = g.beta ?? 0;
   if (m === 0 || n === 0) return;
+  const path = g.kernels ?? cpuKernels();
+  const wasm = path !== 'ts' && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array ? path : undefined;
   // Large products go to the threads, which clear (β = 0) their own strips of C.
-  if (k > 0 && alpha !== 0 && gemmThreaded(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, beta, scratch)) return;
+  if (k > 0 && alpha !== 0 && gemmThreaded(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, beta, scratch, wasm)) return;
   // Scale or clear C first; the blocked loop then only accumulates.
   scaleRows(c, cOff, ldc, m, n, beta);
   if (k === 0 || alpha === 0) return;
-  gemmBlocked(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch.pa, scratch.pb, scratch.acc);
+  if (wasm) wasmGemmBlocked(wasmState(wasm), m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, false);
+  else gemmBlocked(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch.pa, scratch.pb, scratch.acc);
 }
 

@@ -19,6 +19,7 @@
  *        0 4 0 −5 0 1], G rows ¼[1 0 0 0 0], ⅙[1 1 1 1 1], ⅙[1 −1 1 −1 1],
  *        1⁄24[1 2 4 8 16], 1⁄24[1 −2 4 −8 16], [0 0 0 0 1], Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1].
  */
+import type { CpuKernels } from './wasm-kernels.js';
 import { gemm, type F } from './gemm.js';
 import { parallelPlanes } from './gemm-threads.js';
 
@@ -44,6 +45,8 @@ export interface WinogradShape {
   readonly outH: number;
   /** Output width. */
   readonly outW: number;
+  /** Float32 kernel path of the GEMMs (gemm's `kernels`); default cpuKernels(). */
+  readonly kernels?: CpuKernels;
 }
 
 function checkKernel(r: number): number {
@@ -301,7 +304,7 @@ export function winogradConv(x: F, w: F, bias: F | undefined, s: WinogradShape, 
   if (!inputsReady) transform(0, s, x, v);
   for (let xi = 0; xi < aa; xi++) {
     gemm({
-      m: s.outChannels, n: tiles, k: s.channels, a: u, b: v, c: mm,
+      m: s.outChannels, n: tiles, k: s.channels, a: u, b: v, c: mm, kernels: s.kernels,
       aOffset: xi * winogradPlane(s.outChannels * s.channels), bOffset: xi * winogradPlane(s.channels * tiles), cOffset: xi * winogradPlane(s.outChannels * tiles),
     });
   }
@@ -422,7 +425,7 @@ export function winogradFilterGrad(x: F, dy: F, s: WinogradShape, dw: F, v: F, d
   transform(2, s, dy, dm);
   for (let xi = 0; xi < aa; xi++) {
     gemm({
-      m: s.outChannels, n: s.channels, k: tiles, a: dm, b: v, c: du, transB: true,
+      m: s.outChannels, n: s.channels, k: tiles, a: dm, b: v, c: du, transB: true, kernels: s.kernels,
       aOffset: xi * winogradPlane(s.outChannels * tiles), bOffset: xi * winogradPlane(s.channels * tiles), cOffset: xi * winogradPlane(s.outChannels * s.channels),
     });
   }

@@ -1,0 +1,81 @@
+import { availableCpuKernels, cpuKernels, setCpuKernels } from '@hubel/backend-cpu';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dist = pathToFileURL(join(pkg, 'dist', 'index.js')).href;
+
+/** Runs an ES module snippet against the compiled package in a fresh Node with the given flags and environment. */
+function node(code: string, flags: string[] = [], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, HUBEL_CPU_KERNELS: '', ...env }, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A snippet that multiplies ragged float32 matrices on one path and prints the result. */
+const product = (kernels: string) => `
+  import { gemm, setCpuKernels, cpuKernels, setGemmThreads } from ${JSON.stringify(dist)};
+  setGemmThreads(1);
+  ${kernels ? `setCpuKernels(${JSON.stringify(kernels)});` : ''}
+  const [m, n, k] = [37, 45, 301];
+  let s = 1;
+  const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const a = Float32Array.from({ length: m * k }, rand), b = Float32Array.from({ length: k * n }, rand);
+  const c = new Float32Array(m * n);
+  gemm({ m, n, k, a, b, c, transB: false, alpha: 0.5 });
+  console.log(JSON.stringify({ kernels: cpuKernels(), c: Array.from(c) }));`;
+
+describe('WebAssembly kernels: detection, forcing, fallback', () => {
+  it('the committed modules are what wasm/build.mjs assembles from source (reproducible build)', () => {
+    const r = spawnSync(process.execPath, [join(pkg, 'wasm', 'build.mjs'), '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('Node 20 without flags has wasm SIMD and not relaxed SIMD; asking for a missing path names what is available', () => {
+    expect(availableCpuKernels()).toContain('simd');
+    expect(availableCpuKernels().at(-1)).toBe('ts');
+    if (!availableCpuKernels().includes('relaxed')) {
+      expect(() => setCpuKernels('relaxed')).toThrowError(/'relaxed' kernels are not available in this engine \(available: simd, ts\)/);
+    }
+    expect(() => setCpuKernels('fast' as never)).toThrowError(/kernels must be 'auto', 'relaxed', 'simd' or 'ts', found 'fast'/);
+    const before = cpuKernels();
+    setCpuKernels('ts');
+    expect(cpuKernels()).toBe('ts');
+    setCpuKernels('auto');
+    expect(cpuKernels()).toBe(availableCpuKernels()[0]);
+    setCpuKernels(before);
+  });
+
+  it('relaxed SIMD is detected where the engine enables it, and its products match the plain SIMD and TypeScript paths', () => {
+    const relaxed = node(product(''), ['--experimental-wasm-relaxed-simd']);
+    expect(relaxed.stderr).toBe('');
+    const simd = node(product('simd'));
+    const ts = node(product('ts'));
+    const [r, s, t] = [relaxed, simd, ts].map((x) => JSON.parse(x.stdout) as { kernels: string; c: number[] });
+    expect([r.kernels, s.kernels, t.kernels]).toEqual(['relaxed', 'simd', 'ts']);
+    // k = 301 terms of |a·b| ≤ 0.5 each: float32 summation ≤ 301·6e-8·(0.5·301/4 ≈ 38) ≈ 7e-4 apart
+    // in the worst case; a fused multiply-add only removes roundings.
+    const worst = (x: number[], y: number[]) => Math.max(...x.map((v, i) => Math.abs(v - y[i])));
+    expect(worst(r.c, t.c)).toBeLessThan(1e-3);
+    expect(worst(s.c, t.c)).toBeLessThan(1e-3);
+    expect(worst(r.c, t.c)).toBeGreaterThan(0); // a different path really ran
+  });
+
+  it('an engine without WebAssembly falls back to the TypeScript path with one warning', () => {
+    const r = node(product(''), ['--jitless']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).kernels).toBe('ts');
+    const warnings = r.stderr.split('\n').filter((l) => l.includes('@hubel/backend-cpu'));
+    expect(warnings).toEqual(['@hubel/backend-cpu: this engine has no WebAssembly; using the TypeScript kernels']);
+  });
+
+  it('HUBEL_CPU_KERNELS forces a path; a path the engine lacks gives one warning and the best available', () => {
+    const forced = node(`import { cpuKernels } from ${JSON.stringify(dist)}; console.log(cpuKernels());`, [], { HUBEL_CPU_KERNELS: 'ts' });
+    expect(forced.stdout.trim()).toBe('ts');
+    const missing = node(`import { cpuKernels } from ${JSON.stringify(dist)}; console.log(cpuKernels());`, [], { HUBEL_CPU_KERNELS: 'relaxed' });
+    expect(missing.stdout.trim()).toBe('simd');
+    expect(missing.stderr).toMatch(/HUBEL_CPU_KERNELS: the 'relaxed' kernels are not available in this engine \(available: simd, ts\); using 'simd'/);
+  });
+});
