@@ -3,6 +3,15 @@
  * prints one JSON object per line: id, median_ms, gflops (when the workload counts FLOPs),
  * images_per_s / examples_per_s (when it counts examples), runs, threads, backend.
  *
+ * `pnpm bench --peers [--only W2-b8,W4] [--runs N] [--threads T]`: the same workloads (by
+ * default W2-b8, W3, W4, W6, W7) on Hubel's CPU backend, TensorFlow.js's WebAssembly backend
+ * and ONNX Runtime, interleaved run by run, on T threads each (default 2, or the cores if
+ * fewer); one JSON line per workload: hubel_ms, tfjs_wasm_ms, ort_ms (medians), hubel_vs_tfjs
+ * and hubel_vs_ort (the peer's ms / Hubel's ms: above 1, Hubel is faster), each engine's
+ * threads, the TF.js build that ran (tfjs_build; on Node its SIMD build on one thread, see
+ * tfjs_build_why), each peer's output error against Hubel's, and null with `<peer>_reason`
+ * for a peer that could not run. See bench/peers/run-peers.ts.
+ *
  * `pnpm bench` runs the compiled JavaScript (bench/dist, packages' dist) on plain Node, as a
  * user's program runs the published packages. Not under tsx: with tsx's loader in the process,
  * V8 stops trusting that no ArrayBuffer is ever detached and checks every typed-array access
@@ -26,6 +35,12 @@ if (!(Number.isInteger(runs) && runs >= 1)) {
   console.error(`--runs must be a positive integer, found ${flag('--runs')}`);
   process.exit(2);
 }
+const peers = args.includes('--peers');
+const threads = Number(flag('--threads') ?? Math.min(2, availableParallelism()));
+if (!(Number.isInteger(threads) && threads >= 1)) {
+  console.error(`--threads must be a positive integer, found ${flag('--threads')}`);
+  process.exit(2);
+}
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'workloads');
 const workloads: Workload[] = [];
@@ -44,7 +59,9 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-for (const w of selected) {
+if (peers) await (await import('./peers/run-peers.js')).runPeers(selected, { runs, threads, only: only !== undefined });
+
+for (const w of peers ? [] : selected) {
   let inst;
   try {
     inst = await w.setup();

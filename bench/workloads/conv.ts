@@ -8,25 +8,35 @@ import { Conv, convLayers } from '@hubel/layers-conv';
 import { denseLayers, Flatten, Linear } from '@hubel/layers-dense';
 import { lossLayers, SoftmaxCrossEntropy } from '@hubel/layers-loss';
 import { MaxPool, poolLayers } from '@hubel/layers-pool';
-import type { Workload, WorkloadInstance } from '../workload.js';
+import { modelPeerSpec, type Workload, type WorkloadInstance } from '../workload.js';
 
 function randomArray(n: number, seed: number): Float32Array {
   const r = new Rng(seed);
   return Float32Array.from({ length: n }, () => r.normal());
 }
 
-interface ConvLoad {
+/** A Conv forward workload's shape: batch n of c×hw×hw → out channels, k×k kernel, pad on every side. */
+export interface ConvLoad {
+  /** Workload id. */
   id: string;
+  /** Workload name. */
   name: string;
+  /** Batch size. */
   n: number;
+  /** Input channels. */
   c: number;
+  /** Input height and width. */
   hw: number;
+  /** Output channels. */
   out: number;
+  /** Kernel height and width. */
   k: number;
+  /** Zero padding on every side. */
   pad: number;
 }
 
-function convForward(w: ConvLoad): Workload {
+/** Conv forward (through a one-layer Sequential model) of a batch of random images. */
+export function convForward(w: ConvLoad): Workload {
   const ho = w.hw + 2 * w.pad - w.k + 1;
   return {
     id: w.id,
@@ -39,10 +49,12 @@ function convForward(w: ConvLoad): Workload {
       const model = new Sequential([null, w.c, w.hw, w.hw], { registry })
         .add(Conv, { outChannels: w.out, kernelShape: [w.k, w.k], pads: [w.pad, w.pad, w.pad, w.pad] })
         .build({ backend, seed: 1 });
-      const x = backend.tensor(randomArray(w.n * w.c * w.hw * w.hw, 2), [w.n, w.c, w.hw, w.hw]);
+      const input = randomArray(w.n * w.c * w.hw * w.hw, 2);
+      const x = backend.tensor(input, [w.n, w.c, w.hw, w.hw]);
       return {
         backend: backend.description,
         threads: gemmThreads(),
+        peer: modelPeerSpec(model, x, input),
         run: () => model.predict(x).dispose(),
         dispose() {
           x.dispose();
@@ -75,6 +87,33 @@ function lenetLike(backend: ReturnType<typeof createCpuBackend>) {
 const LENET_FWD_FLOPS = 2 * (28 * 28 * 32 * 25 + 14 * 14 * 64 * 800 + 3136 * 128 + 128 * 10);
 const BATCH = 64;
 
+/** Inference of the W5/W6 LeNet-style network on a batch of random 1×28×28 images. */
+export function lenetInference(id: string, batch: number): Workload {
+  return {
+    id,
+    name: `LeNet-style inference, batch ${batch} of 1×28×28 (CPU)`,
+    flops: batch * LENET_FWD_FLOPS,
+    images: batch,
+    setup(): WorkloadInstance {
+      const backend = createCpuBackend();
+      const model = lenetLike(backend);
+      const input = randomArray(batch * 784, 3);
+      const x = backend.tensor(input, [batch, 1, 28, 28]);
+      return {
+        backend: backend.description,
+        threads: gemmThreads(),
+        peer: modelPeerSpec(model, x, input),
+        run: () => model.predict(x).dispose(),
+        dispose() {
+          x.dispose();
+          model.dispose();
+        },
+      };
+    },
+  };
+}
+
+/** The convolution workloads `pnpm bench` runs. */
 export const workloads: Workload[] = [
   convForward({ id: 'W1', name: 'Conv forward, batch 64, 1×28×28 → 32, 5×5, pad 2 (CPU)', n: 64, c: 1, hw: 28, out: 32, k: 5, pad: 2 }),
   convForward({ id: 'W2-b1', name: 'AlexNet conv2 forward, batch 1, 96×27×27 → 256, 5×5, pad 2 (CPU)', n: 1, c: 96, hw: 27, out: 256, k: 5, pad: 2 }),
@@ -114,24 +153,5 @@ export const workloads: Workload[] = [
       };
     },
   },
-  {
-    id: 'W6',
-    name: 'LeNet-style inference, batch 64 of 1×28×28 (CPU)',
-    flops: BATCH * LENET_FWD_FLOPS,
-    images: BATCH,
-    setup(): WorkloadInstance {
-      const backend = createCpuBackend();
-      const model = lenetLike(backend);
-      const x = backend.tensor(randomArray(BATCH * 784, 3), [BATCH, 1, 28, 28]);
-      return {
-        backend: backend.description,
-        threads: gemmThreads(),
-        run: () => model.predict(x).dispose(),
-        dispose() {
-          x.dispose();
-          model.dispose();
-        },
-      };
-    },
-  },
+  lenetInference('W6', BATCH),
 ];

@@ -11,33 +11,43 @@ function randomArray(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => r.normal());
 }
 
-/** C ← A·B for 1024² operands allocated by the CPU backend, on `threads` threads (default: all). */
-function gemm1024(id: string, name: string, threads?: number): Workload {
+/**
+ * C ← A·B for n×n operands (1024 in W4) allocated by the CPU backend, through the GEMM every
+ * layer uses, on `threads` threads (default: the current setting).
+ */
+export function gemmSquare(id: string, name: string, n = 1024, threads?: number): Workload {
   return {
     id,
     name,
-    flops: 2 * 1024 ** 3,
+    flops: 2 * n ** 3,
     setup() {
       // Operands allocated by the CPU backend, as every layer's are (in shared memory, so the
       // worker threads use them in place).
-      const n = 1024;
       const be = createCpuBackend();
       const a = be.data(be.tensor(randomArray(n * n, 1), [n, n]));
       const b = be.data(be.tensor(randomArray(n * n, 2), [n, n]));
       const c = be.data(be.alloc([n, n]));
       const before = gemmThreads();
       if (threads) setGemmThreads(threads);
-      return { run: () => gemm({ m: n, n, k: n, a, b, c }), threads: gemmThreads(), dispose: () => setGemmThreads(before) };
+      const run = () => gemm({ m: n, n, k: n, a, b, c });
+      return {
+        run,
+        threads: gemmThreads(),
+        dispose: () => setGemmThreads(before),
+        // The default CPU backend computes in float32.
+        peer: { kind: 'matmul', m: n, n, k: n, a: a as Float32Array, b: b as Float32Array, output: async () => (run(), Float32Array.from(c)) },
+      };
     },
   };
 }
 
+/** The foundation workloads `pnpm bench` runs. */
 export const workloads: Workload[] = [
-  gemm1024('W4', 'GEMM 1024x1024x1024 float32 (CPU)'),
+  gemmSquare('W4', 'GEMM 1024x1024x1024 float32 (CPU)'),
   // The same product on one thread: the per-core speed this host gives right now, to read W4's
   // (and the other workloads') numbers against. The 2-core test host's vCPUs slow down by up to 3×
   // when it is busy.
-  gemm1024('W4-1t', 'GEMM 1024x1024x1024 float32, one thread (CPU)', 1),
+  gemmSquare('W4-1t', 'GEMM 1024x1024x1024 float32, one thread (CPU)', 1024, 1),
   {
     id: 'F2',
     name: 'Linear 1024→1024 forward+backward, batch 256 (CPU)',

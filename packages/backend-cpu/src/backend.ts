@@ -20,7 +20,7 @@ import { winogradConv, winogradFilterGrad, winogradFilterGradScratchSizes, winog
 import { padSource, type PadMode } from './blocks/pad.js';
 import { transpose } from './blocks/transpose.js';
 import { sumAxes } from './blocks/reduce.js';
-import { cpuKernels, resolveCpuKernels, type CpuKernels, type CpuKernelsChoice } from './blocks/wasm-kernels.js';
+import { cpuKernels, heap, resolveCpuKernels, type CpuKernels, type CpuKernelsChoice } from './blocks/wasm-kernels.js';
 import { scatterAdd, windowMax, windowPlan, windowSum, windowSumBackward, type WindowAxis, type WindowDivisor, type WindowPlan } from './blocks/window.js';
 
 /** Whether this runtime has SharedArrayBuffer (Node does; browsers only when cross-origin isolated). */
@@ -92,8 +92,11 @@ export class CpuBackend implements Backend {
     else {
       // Float storage lives in shared memory where there is any, so GEMM worker threads read
       // and write tensors in place instead of copying them (blocks/gemm-threads.ts).
+      // Float32 storage goes to the wasm heap where it is shared (blocks/wasm-kernels.ts), so the
+      // WebAssembly kernels address tensors where they are; when the heap cannot grow, ordinary
+      // shared memory.
       const memory = (bytes: number) => (hasShared ? new SharedArrayBuffer(bytes * n) : new ArrayBuffer(bytes * n));
-      arr = dt === 'float32' ? new Float32Array(memory(4)) : dt === 'float64' ? new Float64Array(memory(8)) : new Int32Array(n);
+      arr = dt === 'float32' ? (heap?.allocF32(n) ?? new Float32Array(memory(4))) : dt === 'float64' ? new Float64Array(memory(8)) : new Int32Array(n);
       this.#created++;
     }
     this.#live++;
@@ -144,6 +147,7 @@ export class CpuBackend implements Backend {
     let list = this.#pool.get(key);
     if (!list) this.#pool.set(key, (list = []));
     if (list.length < 16) list.push(arr);
+    else if (arr instanceof Float32Array && heap?.contains(arr)) heap.freeF32(arr);
     this.#live--;
   }
 

@@ -107,51 +107,431 @@ function gemmBlock() {
   );
 }
 
-/** The module text, with MADD still to expand. */
+// Byte-lane patterns of i8x16.shuffle for a 4×4 transpose of f32 lanes (second operand: lanes 4–7).
+const lanes = (...ls) => ls.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]).join(' ');
+const LO_PAIRS = lanes(0, 4, 1, 5); // x0 y0 x1 y1
+const HI_PAIRS = lanes(2, 6, 3, 7); // x2 y2 x3 y3
+const LO_HALVES = lanes(0, 1, 4, 5); // x0 x1 y0 y1
+const HI_HALVES = lanes(2, 3, 6, 7); // x2 x3 y2 y3
+
+/**
+ * Folded-WAT statements that transpose the 4×4 block in locals $r{o}…$r{o+3} (row vectors) and
+ * store its columns, times $va, at $d + at(q) for column q. Uses $t0–$t3.
+ */
+function transposeStore(o, at, scale) {
+  const mul = (x) => (scale ? `(f32x4.mul ${x} (local.get $va))` : x);
+  return [
+    `(local.set $t0 (i8x16.shuffle ${LO_PAIRS} (local.get $r${o}) (local.get $r${o + 1})))`,
+    `(local.set $t1 (i8x16.shuffle ${HI_PAIRS} (local.get $r${o}) (local.get $r${o + 1})))`,
+    `(local.set $t2 (i8x16.shuffle ${LO_PAIRS} (local.get $r${o + 2}) (local.get $r${o + 3})))`,
+    `(local.set $t3 (i8x16.shuffle ${HI_PAIRS} (local.get $r${o + 2}) (local.get $r${o + 3})))`,
+    `(v128.store offset=${at(0)} (local.get $d) ${mul(`(i8x16.shuffle ${LO_HALVES} (local.get $t0) (local.get $t2))`)})`,
+    `(v128.store offset=${at(1)} (local.get $d) ${mul(`(i8x16.shuffle ${HI_HALVES} (local.get $t0) (local.get $t2))`)})`,
+    `(v128.store offset=${at(2)} (local.get $d) ${mul(`(i8x16.shuffle ${LO_HALVES} (local.get $t1) (local.get $t3))`)})`,
+    `(v128.store offset=${at(3)} (local.get $d) ${mul(`(i8x16.shuffle ${HI_HALVES} (local.get $t1) (local.get $t3))`)})`,
+  ];
+}
+
+const TEMPS = `(local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)`;
+const ROWS = (n) => range(n).map((i) => `(local $r${i} v128)`).join(' ');
+/** (local.get $s) + t·$ld bytes, for the row t of a block. */
+const rowAt = (t) => (t === 0 ? `(local.get $s)` : t === 1 ? `(i32.add (local.get $s) (local.get $ld))` : `(i32.add (local.get $s) (i32.mul (local.get $ld) (i32.const ${t})))`);
+
+/**
+ * pack_a(src, lda, trans, rows, kc, alpha, dst): α·op(A) for a rows×kc block into MR-row panels
+ * dst[ir·kc + p·4 + r], zero past `rows` (to a multiple of 4). src is the byte address of the
+ * block's op(A)[0, 0]; lda in elements. Untransposed rows are read 4 columns at a time and
+ * transposed in registers; transposed A has each panel's 4 values adjacent already.
+ */
+function packA() {
+  return lines(
+    `  (func $pack_a (export "pack_a") (param $src i32) (param $lda i32) (param $trans i32) (param $rows i32) (param $kc i32) (param $alpha f32) (param $dst i32)`,
+    `    (local $ir i32) (local $p i32) (local $r i32) (local $s i32) (local $d i32) (local $ld i32) (local $va v128) (local $x f32)`,
+    `    ${ROWS(4)} ${TEMPS}`,
+    `    (local.set $va (f32x4.splat (local.get $alpha)))`,
+    `    (local.set $ld (i32.shl (local.get $lda) (i32.const 2)))`,
+    `    (block $done (loop $panels`,
+    `      (br_if $done (i32.ge_u (local.get $ir) (local.get $rows)))`,
+    `      (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 2))))`,
+    `      (local.set $p (i32.const 0))`,
+    `      (if (i32.le_u (i32.add (local.get $ir) (i32.const 4)) (local.get $rows))`,
+    `        (then (if (local.get $trans)`,
+    `          (then`,
+    `            ;; op(A)[ir + r][p] = A[p][ir + r]`,
+    `            (local.set $s (i32.add (local.get $src) (i32.shl (local.get $ir) (i32.const 2))))`,
+    `            (block $pd (loop $pl`,
+    `              (br_if $pd (i32.ge_u (local.get $p) (local.get $kc)))`,
+    `              (v128.store (local.get $d) (f32x4.mul (v128.load (local.get $s)) (local.get $va)))`,
+    `              (local.set $s (i32.add (local.get $s) (local.get $ld)))`,
+    `              (local.set $d (i32.add (local.get $d) (i32.const 16)))`,
+    `              (local.set $p (i32.add (local.get $p) (i32.const 1)))`,
+    `              (br $pl))))`,
+    `          (else`,
+    `            ;; four rows of A, four columns at a time, transposed in registers`,
+    `            (local.set $s (i32.add (local.get $src) (i32.mul (local.get $ir) (local.get $ld))))`,
+    `            (block $pd (loop $pl`,
+    `              (br_if $pd (i32.gt_u (i32.add (local.get $p) (i32.const 4)) (local.get $kc)))`,
+    ...range(4).map((t) => `              (local.set $r${t} (v128.load ${rowAt(t)}))`),
+    ...transposeStore(0, (q) => 16 * q, true).map((l) => `              ${l}`),
+    `              (local.set $s (i32.add (local.get $s) (i32.const 16)))`,
+    `              (local.set $d (i32.add (local.get $d) (i32.const 64)))`,
+    `              (local.set $p (i32.add (local.get $p) (i32.const 4)))`,
+    `              (br $pl)))`,
+    `            (block $td (loop $tl`,
+    `              (br_if $td (i32.ge_u (local.get $p) (local.get $kc)))`,
+    ...range(4).map((t) => `              (f32.store offset=${4 * t} (local.get $d) (f32.mul (f32.load ${rowAt(t)}) (local.get $alpha)))`),
+    `              (local.set $s (i32.add (local.get $s) (i32.const 4)))`,
+    `              (local.set $d (i32.add (local.get $d) (i32.const 16)))`,
+    `              (local.set $p (i32.add (local.get $p) (i32.const 1)))`,
+    `              (br $tl))))))`,
+    `        (else`,
+    `          ;; the last panel, with fewer than 4 rows: one value at a time, zeros past rows`,
+    `          (block $pd (loop $pl`,
+    `            (br_if $pd (i32.ge_u (local.get $p) (local.get $kc)))`,
+    `            (local.set $r (i32.const 0))`,
+    `            (block $rd (loop $rl`,
+    `              (br_if $rd (i32.ge_u (local.get $r) (i32.const 4)))`,
+    `              (local.set $x (f32.const 0))`,
+    `              (if (i32.lt_u (i32.add (local.get $ir) (local.get $r)) (local.get $rows))`,
+    `                (then (local.set $x (f32.mul (local.get $alpha) (f32.load (i32.add (local.get $src) (i32.shl`,
+    `                  (if (result i32) (local.get $trans)`,
+    `                    (then (i32.add (i32.mul (local.get $p) (local.get $lda)) (i32.add (local.get $ir) (local.get $r))))`,
+    `                    (else (i32.add (i32.mul (i32.add (local.get $ir) (local.get $r)) (local.get $lda)) (local.get $p))))`,
+    `                  (i32.const 2))))))))`,
+    `              (f32.store (i32.add (local.get $d) (i32.shl (local.get $r) (i32.const 2))) (local.get $x))`,
+    `              (local.set $r (i32.add (local.get $r) (i32.const 1)))`,
+    `              (br $rl)))`,
+    `            (local.set $d (i32.add (local.get $d) (i32.const 16)))`,
+    `            (local.set $p (i32.add (local.get $p) (i32.const 1)))`,
+    `            (br $pl)))))`,
+    `      (local.set $ir (i32.add (local.get $ir) (i32.const 4)))`,
+    `      (br $panels)))`,
+    `  )`,
+  );
+}
+
+/**
+ * pack_b(src, ldb, trans, kc, nc, dst): op(B) for a kc×nc block into NR-column panels
+ * dst[jr·kc + p·8 + s], zero past `nc` (to a multiple of 8). src is the byte address of the
+ * block's op(B)[0, 0]; ldb in elements. Transposed B (rows of B are columns of op(B)) is read
+ * from 8 rows, 4 values at a time, and transposed in registers as two 4×4 blocks.
+ */
+function packB() {
+  return lines(
+    `  (func $pack_b (export "pack_b") (param $src i32) (param $ldb i32) (param $trans i32) (param $kc i32) (param $nc i32) (param $dst i32)`,
+    `    (local $jr i32) (local $p i32) (local $t i32) (local $s i32) (local $d i32) (local $ld i32) (local $x f32)`,
+    `    ${ROWS(8)} ${TEMPS}`,
+    `    (local.set $ld (i32.shl (local.get $ldb) (i32.const 2)))`,
+    `    (block $done (loop $panels`,
+    `      (br_if $done (i32.ge_u (local.get $jr) (local.get $nc)))`,
+    `      (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 2))))`,
+    `      (local.set $p (i32.const 0))`,
+    `      (if (i32.le_u (i32.add (local.get $jr) (i32.const 8)) (local.get $nc))`,
+    `        (then (if (i32.eqz (local.get $trans))`,
+    `          (then`,
+    `            ;; row p of B holds the panel's 8 values side by side`,
+    `            (local.set $s (i32.add (local.get $src) (i32.shl (local.get $jr) (i32.const 2))))`,
+    `            (block $pd (loop $pl`,
+    `              (br_if $pd (i32.ge_u (local.get $p) (local.get $kc)))`,
+    `              (v128.store (local.get $d) (v128.load (local.get $s)))`,
+    `              (v128.store offset=16 (local.get $d) (v128.load offset=16 (local.get $s)))`,
+    `              (local.set $s (i32.add (local.get $s) (local.get $ld)))`,
+    `              (local.set $d (i32.add (local.get $d) (i32.const 32)))`,
+    `              (local.set $p (i32.add (local.get $p) (i32.const 1)))`,
+    `              (br $pl))))`,
+    `          (else`,
+    `            (local.set $s (i32.add (local.get $src) (i32.mul (local.get $jr) (local.get $ld))))`,
+    `            (block $pd (loop $pl`,
+    `              (br_if $pd (i32.gt_u (i32.add (local.get $p) (i32.const 4)) (local.get $kc)))`,
+    ...range(8).map((t) => `              (local.set $r${t} (v128.load ${rowAt(t)}))`),
+    ...transposeStore(0, (q) => 32 * q, false).map((l) => `              ${l}`),
+    ...transposeStore(4, (q) => 32 * q + 16, false).map((l) => `              ${l}`),
+    `              (local.set $s (i32.add (local.get $s) (i32.const 16)))`,
+    `              (local.set $d (i32.add (local.get $d) (i32.const 128)))`,
+    `              (local.set $p (i32.add (local.get $p) (i32.const 4)))`,
+    `              (br $pl)))`,
+    `            (block $td (loop $tl`,
+    `              (br_if $td (i32.ge_u (local.get $p) (local.get $kc)))`,
+    ...range(8).map((t) => `              (f32.store offset=${4 * t} (local.get $d) (f32.load ${rowAt(t)}))`),
+    `              (local.set $s (i32.add (local.get $s) (i32.const 4)))`,
+    `              (local.set $d (i32.add (local.get $d) (i32.const 32)))`,
+    `              (local.set $p (i32.add (local.get $p) (i32.const 1)))`,
+    `              (br $tl))))))`,
+    `        (else`,
+    `          ;; the last panel, with fewer than 8 columns: one value at a time, zeros past nc`,
+    `          (block $pd (loop $pl`,
+    `            (br_if $pd (i32.ge_u (local.get $p) (local.get $kc)))`,
+    `            (local.set $t (i32.const 0))`,
+    `            (block $cd (loop $cl`,
+    `              (br_if $cd (i32.ge_u (local.get $t) (i32.const 8)))`,
+    `              (local.set $x (f32.const 0))`,
+    `              (if (i32.lt_u (i32.add (local.get $jr) (local.get $t)) (local.get $nc))`,
+    `                (then (local.set $x (f32.load (i32.add (local.get $src) (i32.shl`,
+    `                  (if (result i32) (local.get $trans)`,
+    `                    (then (i32.add (i32.mul (i32.add (local.get $jr) (local.get $t)) (local.get $ldb)) (local.get $p)))`,
+    `                    (else (i32.add (i32.mul (local.get $p) (local.get $ldb)) (i32.add (local.get $jr) (local.get $t)))))`,
+    `                  (i32.const 2)))))))`,
+    `              (f32.store (i32.add (local.get $d) (i32.shl (local.get $t) (i32.const 2))) (local.get $x))`,
+    `              (local.set $t (i32.add (local.get $t) (i32.const 1)))`,
+    `              (br $cl)))`,
+    `            (local.set $d (i32.add (local.get $d) (i32.const 32)))`,
+    `            (local.set $p (i32.add (local.get $p) (i32.const 1)))`,
+    `            (br $pl)))))`,
+    `      (local.set $jr (i32.add (local.get $jr) (i32.const 8)))`,
+    `      (br $panels)))`,
+    `  )`,
+  );
+}
+
+/** add_block(src, lds, dst, ldd, rows, cols): dst[i][j] += src[i][j] (byte addresses, strides in elements). */
+function addBlock() {
+  return lines(
+    `  (func $add_block (export "add_block") (param $src i32) (param $lds i32) (param $dst i32) (param $ldd i32) (param $rows i32) (param $cols i32)`,
+    `    (local $i i32) (local $j i32) (local $s i32) (local $d i32)`,
+    `    (block $done (loop $rl`,
+    `      (br_if $done (i32.ge_u (local.get $i) (local.get $rows)))`,
+    `      (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (local.get $i) (local.get $lds)) (i32.const 2))))`,
+    `      (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $i) (local.get $ldd)) (i32.const 2))))`,
+    `      (local.set $j (i32.const 0))`,
+    `      (block $vd (loop $vl`,
+    `        (br_if $vd (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $cols)))`,
+    `        (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (v128.load (local.get $s))))`,
+    `        (local.set $s (i32.add (local.get $s) (i32.const 16)))`,
+    `        (local.set $d (i32.add (local.get $d) (i32.const 16)))`,
+    `        (local.set $j (i32.add (local.get $j) (i32.const 4)))`,
+    `        (br $vl)))`,
+    `      (block $sd (loop $sl`,
+    `        (br_if $sd (i32.ge_u (local.get $j) (local.get $cols)))`,
+    `        (f32.store (local.get $d) (f32.add (f32.load (local.get $d)) (f32.load (local.get $s))))`,
+    `        (local.set $s (i32.add (local.get $s) (i32.const 4)))`,
+    `        (local.set $d (i32.add (local.get $d) (i32.const 4)))`,
+    `        (local.set $j (i32.add (local.get $j) (i32.const 1)))`,
+    `        (br $sl)))`,
+    `      (local.set $i (i32.add (local.get $i) (i32.const 1)))`,
+    `      (br $rl)))`,
+    `  )`,
+  );
+}
+
+// ---- Winograd F(2×2, r×r) transforms, four tiles side by side in the lanes of each vector ----
+
+/** Bᵀ of F(2, 3) (α = 4) and F(2, 5) (α = 6): rows of coefficients on d0 … d(α−1). */
+const BT = {
+  4: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
+  6: [[4, 0, -5, 0, 1, 0], [0, 4, 4, -1, -1, 0], [0, -4, 4, 1, -1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]],
+};
+/** Aᵀ (2×α) of the output transform. */
+const AT = { 4: [[1, 1, 1, 0], [0, 1, -1, -1]], 6: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 1]] };
+
+const fconst = (c) => `(v128.const f32x4 ${c} ${c} ${c} ${c})`;
+/** Σ coef·x over terms [coef, local] as one folded f32x4 expression (±1 without a multiply). */
+function combo(terms) {
+  const t = terms.filter(([c]) => c !== 0);
+  const term = ([c, x]) => (Math.abs(c) === 1 ? `(local.get ${x})` : `(f32x4.mul (local.get ${x}) ${fconst(Math.abs(c))})`);
+  let e = t[0][0] < 0 ? `(f32x4.neg ${term(t[0])})` : term(t[0]);
+  for (const tt of t.slice(1)) e = `(${tt[0] < 0 ? 'f32x4.sub' : 'f32x4.add'} ${e} ${term(tt)})`;
+  return e;
+}
+const EVEN = lanes(0, 2, 4, 6), ODD = lanes(1, 3, 5, 7);
+const vlocals = (prefix, n) => range(n).map((i) => `(local ${prefix}${i} v128)`).join(' ');
+
+/**
+ * Stores vector $x at $o: whole when the group has 4 tiles ($cnt), else only its first $cnt
+ * lanes (the lanes past the group belong to tiles another thread may be writing).
+ */
+function storeTiles(x) {
+  return [
+    `(if (i32.eq (local.get $cnt) (i32.const 4))`,
+    `  (then (v128.store (local.get $o) (local.get ${x})))`,
+    `  (else (v128.store32_lane 0 (local.get $o) (local.get ${x}))`,
+    `    (if (i32.gt_u (local.get $cnt) (i32.const 1)) (then (v128.store32_lane offset=4 1 (local.get $o) (local.get ${x}))))`,
+    `    (if (i32.gt_u (local.get $cnt) (i32.const 2)) (then (v128.store32_lane offset=8 2 (local.get $o) (local.get ${x}))))))`,
+    `(local.set $o (i32.add (local.get $o) (local.get $sb)))`,
+  ];
+}
+
+/** Loop over rows of tiles and groups of 4 tiles: $in (input address of the group), $o (output address), $cnt. */
+function tileLoops(name, params, locals, inAddr, outAddr, body) {
+  return lines(
+    `  (func $${name} (export "${name}") ${params}`,
+    `    (local $ty i32) (local $g i32) (local $tx i32) (local $cnt i32) (local $in i32) (local $o i32) (local $sb i32) ${locals}`,
+    `    (local.set $sb (i32.shl (local.get $stride) (i32.const 2)))`,
+    `    (block $rows_done (loop $rows`,
+    `      (br_if $rows_done (i32.ge_u (local.get $ty) (local.get $tilesH)))`,
+    `      (local.set $tx (i32.const 0))`,
+    `      (block $groups_done (loop $groups`,
+    `        (br_if $groups_done (i32.ge_u (local.get $tx) (local.get $tilesW)))`,
+    `        (local.set $cnt (i32.sub (local.get $tilesW) (local.get $tx)))`,
+    `        (if (i32.gt_u (local.get $cnt) (i32.const 4)) (then (local.set $cnt (i32.const 4))))`,
+    `        (local.set $in ${inAddr})`,
+    `        (local.set $o ${outAddr})`,
+    ...body.map((l) => `        ${l}`),
+    `        (local.set $tx (i32.add (local.get $tx) (i32.const 4)))`,
+    `        (br $groups)))`,
+    `      (local.set $ty (i32.add (local.get $ty) (i32.const 1)))`,
+    `      (br $rows)))`,
+    `  )`,
+  );
+}
+
+/** Byte address of tile (ty, tx)'s first value in a transform array at $base: base + 4·(ty·tilesW + tx). */
+const tileAddr = (base) => `(i32.add (local.get ${base}) (i32.shl (i32.add (i32.mul (local.get $ty) (local.get $tilesW)) (local.get $tx)) (i32.const 2)))`;
+/** Byte address of a padded plane's element (2ty + row, 2tx): the group's top-left. */
+const planeAddr = (base, ld) => `(i32.add (local.get ${base}) (i32.shl (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const 1)) (local.get ${ld})) (i32.shl (local.get $tx) (i32.const 1))) (i32.const 2)))`;
+
+/**
+ * wino_in{α}(src, ldp, tilesH, tilesW, v, stride): V[ξ][t] = (Bᵀ d_t B)[ξ] for every tile t of one
+ * zero-padded input plane at src (row stride ldp elements; tile (ty, tx) reads rows 2ty … 2ty+α−1,
+ * columns 2tx … 2tx+α−1), V[ξ] at v + ξ·stride (elements), tile t = ty·tilesW + tx.
+ */
+function winoIn(alpha) {
+  const bt = BT[alpha];
+  const body = [];
+  for (let i = 0; i < alpha; i++)
+    for (let q = 0; q < alpha; q++) {
+      // Column q of the four tiles: padded columns 2tx+q, +2, +4, +6 = even lanes of 8 values from q.
+      const at = `(i32.add (local.get $in) (i32.const ${4 * q}))`;
+      body.push(`(local.set $d${i * alpha + q} (i8x16.shuffle ${EVEN} (v128.load offset=${0} (i32.add ${at} (i32.mul (local.get $ldb) (i32.const ${i})))) (v128.load offset=16 (i32.add ${at} (i32.mul (local.get $ldb) (i32.const ${i}))))))`);
+    }
+  // t = Bᵀ d (rows), then out = t B (columns).
+  for (let a = 0; a < alpha; a++) for (let q = 0; q < alpha; q++) body.push(`(local.set $t${a * alpha + q} ${combo(bt[a].map((c, i) => [c, `$d${i * alpha + q}`]))})`);
+  for (let a = 0; a < alpha; a++)
+    for (let b = 0; b < alpha; b++) {
+      body.push(`(local.set $x ${combo(bt[b].map((c, q) => [c, `$t${a * alpha + q}`]))})`);
+      body.push(...storeTiles('$x'));
+    }
+  return tileLoops(
+    `wino_in${alpha}`,
+    `(param $src i32) (param $ldp i32) (param $tilesH i32) (param $tilesW i32) (param $v i32) (param $stride i32)`,
+    `(local $ldb i32) (local $x v128) ${vlocals('$d', alpha * alpha)} ${vlocals('$t', alpha * alpha)}`,
+    `(block (result i32) (local.set $ldb (i32.shl (local.get $ldp) (i32.const 2))) ${planeAddr('$src', '$ldp')})`,
+    tileAddr('$v'),
+    body,
+  );
+}
+
+/**
+ * wino_out{α}(m, stride, tilesH, tilesW, dst, ldd, bias): the 2×2 outputs (Aᵀ m_t A) + bias of
+ * every tile of one output plane, M[ξ][t] at m + ξ·stride, written to a scratch plane at dst (row
+ * stride ldd ≥ 8·⌈tilesW/4⌉, 2·tilesH rows) that the caller crops. A group of fewer than 4 tiles
+ * reads past its row (harmless values that land in the cropped margin).
+ */
+function winoOut(alpha) {
+  const at = AT[alpha];
+  const body = [`(local.set $s (i32.shl (local.get $stride) (i32.const 2)))`];
+  for (let e = 0; e < alpha * alpha; e++) body.push(`(local.set $d${e} (v128.load (i32.add (local.get $o) (i32.mul (local.get $s) (i32.const ${e})))))`);
+  // p = Aᵀ m (2×α), y = p A (2×2).
+  for (let a = 0; a < 2; a++) for (let q = 0; q < alpha; q++) body.push(`(local.set $t${a * alpha + q} ${combo(at[a].map((c, i) => [c, `$d${i * alpha + q}`]))})`);
+  for (let a = 0; a < 2; a++)
+    for (let b = 0; b < 2; b++) body.push(`(local.set $y${2 * a + b} (f32x4.add ${combo(at[b].map((c, q) => [c, `$t${a * alpha + q}`]))} (local.get $bv)))`);
+  // Interleave y_a0 and y_a1 of the four tiles into output row 2ty + a: 8 values.
+  for (let a = 0; a < 2; a++) {
+    const row = a === 0 ? `(local.get $in)` : `(i32.add (local.get $in) (local.get $ldb))`;
+    body.push(`(v128.store ${row} (i8x16.shuffle ${LO_PAIRS} (local.get $y${2 * a}) (local.get $y${2 * a + 1})))`);
+    body.push(`(v128.store offset=16 ${row} (i8x16.shuffle ${HI_PAIRS} (local.get $y${2 * a}) (local.get $y${2 * a + 1})))`);
+  }
+  return tileLoops(
+    `wino_out${alpha}`,
+    `(param $m i32) (param $stride i32) (param $tilesH i32) (param $tilesW i32) (param $dst i32) (param $ldd i32) (param $bias f32)`,
+    `(local $s i32) (local $ldb i32) (local $bv v128) ${vlocals('$d', alpha * alpha)} ${vlocals('$t', 2 * alpha)} ${vlocals('$y', 4)}`,
+    `(block (result i32) (local.set $ldb (i32.shl (local.get $ldd) (i32.const 2))) (local.set $bv (f32x4.splat (local.get $bias))) ${planeAddr('$dst', '$ldd')})`,
+    tileAddr('$m'),
+    body,
+  );
+}
+
+/**
+ * wino_grad{α}(src, ldp, tilesH, tilesW, dm, stride): dM[ξ][t] = (A dy_t Aᵀ)[ξ] for the 2×2 block
+ * dy_t of every tile of one zero-padded output-gradient plane at src (row stride ldp ≥ 8·⌈tilesW/4⌉).
+ */
+function winoGrad(alpha) {
+  const A = range(alpha).map((i) => [AT[alpha][0][i], AT[alpha][1][i]]); // A = (Aᵀ)ᵀ, α×2
+  const body = [];
+  for (let a = 0; a < 2; a++) {
+    const row = a === 0 ? `(local.get $in)` : `(i32.add (local.get $in) (local.get $ldb))`;
+    body.push(`(local.set $l0 (v128.load ${row}))`, `(local.set $l1 (v128.load offset=16 ${row}))`);
+    body.push(`(local.set $y${2 * a} (i8x16.shuffle ${EVEN} (local.get $l0) (local.get $l1)))`);
+    body.push(`(local.set $y${2 * a + 1} (i8x16.shuffle ${ODD} (local.get $l0) (local.get $l1)))`);
+  }
+  // p = dy Aᵀ (2×α), then dM = A p (α×α).
+  for (let a = 0; a < 2; a++) for (let q = 0; q < alpha; q++) body.push(`(local.set $t${a * alpha + q} ${combo(A[q].map((c, j) => [c, `$y${2 * a + j}`]))})`);
+  for (let i = 0; i < alpha; i++)
+    for (let q = 0; q < alpha; q++) {
+      const terms = A[i].map((c, a) => [c, `$t${a * alpha + q}`]);
+      body.push(`(local.set $x ${terms.some(([c]) => c !== 0) ? combo(terms) : '(v128.const i32x4 0 0 0 0)'})`);
+      body.push(...storeTiles('$x'));
+    }
+  return tileLoops(
+    `wino_grad${alpha}`,
+    `(param $src i32) (param $ldp i32) (param $tilesH i32) (param $tilesW i32) (param $dm i32) (param $stride i32)`,
+    `(local $ldb i32) (local $x v128) (local $l0 v128) (local $l1 v128) ${vlocals('$y', 4)} ${vlocals('$t', 2 * alpha)}`,
+    `(block (result i32) (local.set $ldb (i32.shl (local.get $ldp) (i32.const 2))) ${planeAddr('$src', '$ldp')})`,
+    tileAddr('$dm'),
+    body,
+  );
+}
+
+/** The module text, with MADD and MEMORY still to expand. */
 function moduleText() {
   return lines(
     `;; Generated by packages/backend-cpu/wasm/build.mjs: edit that file, not this one.`,
-    `;; MADD $x stands for "$x ← a·b + $x" with a and b on the stack: in the simd module`,
-    `;; f32x4.mul then f32x4.add, in the relaxed module f32x4.relaxed_madd.`,
+    `;; MADD $x stands for "$x ← a·b + $x" with a and b on the stack: in the simd modules`,
+    `;; f32x4.mul then f32x4.add, in the relaxed modules f32x4.relaxed_madd. MEMORY is the imported`,
+    `;; memory: shared (tensors live in it; worker threads import the same one) or private.`,
     `(module`,
-    `  (memory (export "memory") 1)`,
+    `  MEMORY`,
     gemmBlock(),
+    packA(),
+    packB(),
+    addBlock(),
+    winoIn(4),
+    winoIn(6),
+    winoOut(4),
+    winoOut(6),
+    winoGrad(4),
+    winoGrad(6),
     `)`,
     ``,
   );
 }
 
-function expand(text, variant) {
-  return text.replace(/^(\s*)MADD (\$\S+)$/gm, (_, ind, x) =>
-    variant === 'relaxed'
-      ? `${ind}local.get ${x}\n${ind}f32x4.relaxed_madd\n${ind}local.set ${x}`
-      : `${ind}f32x4.mul\n${ind}local.get ${x}\n${ind}f32x4.add\n${ind}local.set ${x}`,
-  );
+function expand(text, variant, memory) {
+  return text
+    .replace('  MEMORY', memory === 'shared' ? '  (import "env" "memory" (memory 1 65536 shared))' : '  (import "env" "memory" (memory 1))')
+    .replace(/^(\s*)MADD (\$\S+)$/gm, (_, ind, x) =>
+      variant === 'relaxed'
+        ? `${ind}local.get ${x}\n${ind}f32x4.relaxed_madd\n${ind}local.set ${x}`
+        : `${ind}f32x4.mul\n${ind}local.get ${x}\n${ind}f32x4.add\n${ind}local.set ${x}`,
+    );
 }
 
 const wabt = await wabtInit();
 function assemble(text, name) {
-  const mod = wabt.parseWat(`${name}.wat`, text, { simd: true, relaxed_simd: true });
+  const features = { simd: true, relaxed_simd: true, threads: true, bulk_memory: true };
+  const mod = wabt.parseWat(`${name}.wat`, text, features);
   mod.resolveNames();
-  mod.validate();
+  mod.validate(features);
   const { buffer } = mod.toBinary({ log: false, write_debug_names: false });
   mod.destroy();
   return Buffer.from(buffer);
 }
 
 const text = moduleText();
-const simd = assemble(expand(text, 'simd'), 'simd');
-const relaxed = assemble(expand(text, 'relaxed'), 'relaxed');
+const modules = {};
+for (const memory of ['shared', 'private']) for (const variant of ['simd', 'relaxed']) modules[`${variant}_${memory}`] = assemble(expand(text, variant, memory), `${variant}-${memory}`);
 const ts = lines(
   `// Generated by packages/backend-cpu/wasm/build.mjs from the text in kernels.wat: do not edit.`,
   `// Rebuild with \`node wasm/build.mjs\` in packages/backend-cpu (part of its build script).`,
   ``,
   `/** Micro-tile rows (MR) and columns (NR) the kernels were built for. */`,
   `export const WASM_TILE = { mr: ${MR}, nr: ${NR} } as const;`,
-  `/** The kernels with plain 128-bit SIMD (multiply, then add), base64. */`,
-  `export const SIMD_WASM = '${simd.toString('base64')}';`,
-  `/** The same kernels with relaxed-SIMD fused multiply-add, base64. */`,
-  `export const RELAXED_WASM = '${relaxed.toString('base64')}';`,
+  `/**`,
+  ` * The assembled modules, base64: plain 128-bit SIMD (multiply, then add) or relaxed-SIMD fused`,
+  ` * multiply-add, importing a shared memory (tensors live there) or a private one.`,
+  ` */`,
+  `export const WASM_MODULES = {`,
+  ...Object.entries(modules).map(([k, b]) => `  ${k}: '${b.toString('base64')}',`),
+  `} as const;`,
   ``,
 );
 const outputs = { 'kernels.wat': text, 'kernels-bytes.ts': ts };
@@ -170,5 +550,5 @@ if (process.argv.includes('--check')) {
   console.log('wasm build: up to date');
 } else {
   for (const [f, s] of Object.entries(outputs)) writeFileSync(join(srcDir, f), s);
-  console.log(`wasm build: simd ${simd.length} B, relaxed ${relaxed.length} B`);
+  console.log(`wasm build: ${Object.entries(modules).map(([k, b]) => `${k} ${b.length} B`).join(', ')}`);
 }

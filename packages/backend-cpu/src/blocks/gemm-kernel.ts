@@ -229,10 +229,13 @@ export type PlaneTask = (task: number, params: ArrayLike<number>, a0: F, a1: F, 
 
 /** Runs wasmGemmTakeStrips (gemm-wasm.ts) for kernel variant 1 (simd) or 2 (relaxed) on the worker's instance. */
 export type WasmStripsRunner = (
-  variant: number, ctl: Int32Array, queue: number, owner: Int32Array, who: number, strips: number, step: number, byCols: boolean, zero: boolean,
+  variant: number, resident: number, scratch: ArrayLike<number>, ctl: Int32Array, queue: number, owner: Int32Array, who: number, strips: number, step: number, byCols: boolean, zero: boolean,
   m: number, n: number, k: number, a: F, aOff: number, lda: number, transA: boolean, b: F, bOff: number, ldb: number, transB: boolean,
   c: F, cOff: number, ldc: number, alpha: number,
 ) => void;
+
+/** Runs a plane task with the wasm kernels (winogradTaskWasm) for variant 1 or 2 on the worker's instance. */
+export type WasmPlaneRunner = (variant: number, scratch: ArrayLike<number>, task: number, params: ArrayLike<number>, a0: F, a1: F, a2: F | undefined, from: number, to: number) => void;
 
 /** A message to a worker: a shared buffer to know by id, or an id to forget. */
 export type GemmBufferMessage = { readonly id: number; readonly sab: SharedArrayBuffer } | { readonly forget: number };
@@ -250,11 +253,14 @@ export interface WorkerThreadsLike {
  * Job slots: m n k lda transA ldb transB alpha byCols strips step f64 zero, then the buffer ids
  * of A, B and C, their element offsets, and ldc. Workers write their strips of C in place.
  * Slot 20 = 1 posts a plane task instead (runPlanes; slots 21–43, see gemm-threads.ts). Slot
- * 44 picks the float32 kernels: 0 TypeScript, 1 wasm SIMD, 2 wasm relaxed SIMD (runWasm).
+ * 44 picks the float32 kernels: 0 TypeScript, 1 wasm SIMD, 2 wasm relaxed SIMD (runWasm); slot
+ * 45 says which of A, B, C live in the wasm heap (bits 1, 2, 4), and scr[2·index…] is this
+ * worker's scratch block there (address, bytes). Slot 46 runs a plane task with the wasm
+ * kernels (1 simd, 2 relaxed; runPlanesWasm).
  */
-export function gemmWorkerMain(wtm: WorkerThreadsLike, runPlanes: PlaneTask, runWasm?: WasmStripsRunner): void {
-  const { ctl, job, owner, index, queue, port } = wtm.workerData as {
-    ctl: Int32Array; job: Float64Array; owner: Int32Array; index: number; queue: number; port: unknown;
+export function gemmWorkerMain(wtm: WorkerThreadsLike, runPlanes: PlaneTask, runWasm?: WasmStripsRunner, runPlanesWasm?: WasmPlaneRunner): void {
+  const { ctl, job, owner, index, queue, port, scr, why } = wtm.workerData as {
+    ctl: Int32Array; job: Float64Array; owner: Int32Array; index: number; queue: number; port: unknown; scr: Float64Array; why: Uint16Array;
   };
   const scratch = { pa: new Float64Array(128 * 256), pb: new Float64Array(256 * 1024), acc: new Float64Array(16), all: new Float64Array(0) };
   const buffers = new Map<number, SharedArrayBuffer>();
@@ -283,7 +289,11 @@ export function gemmWorkerMain(wtm: WorkerThreadsLike, runPlanes: PlaneTask, run
         const arrays = [0, 1, 2].map((i) => (job[25 + 3 * i] < 0 ? undefined : view(job[25 + 3 * i], job[26 + 3 * i], job[27 + 3 * i])));
         const params = job.subarray(34, 44);
         for (let i = Atomics.add(ctl, queue, 1); i < job[22]; i = Atomics.add(ctl, queue, 1)) {
-          runPlanes(job[21], params, arrays[0]!, arrays[1]!, arrays[2], i * job[23], Math.min(job[24], (i + 1) * job[23]));
+          const from = i * job[23], to = Math.min(job[24], (i + 1) * job[23]);
+          if (job[46] > 0) {
+            if (!runPlanesWasm) throw new Error('gemm worker: no WebAssembly kernels');
+            runPlanesWasm(job[46], scr.subarray(2 * index, 2 * index + 2), job[21], params, arrays[0]!, arrays[1]!, arrays[2], from, to);
+          } else runPlanes(job[21], params, arrays[0]!, arrays[1]!, arrays[2], from, to);
         }
         Atomics.store(ctl, index, 2);
         Atomics.notify(ctl, index);
@@ -293,10 +303,14 @@ export function gemmWorkerMain(wtm: WorkerThreadsLike, runPlanes: PlaneTask, run
       if (job[44] > 0) {
         // The WebAssembly kernels (1 simd, 2 relaxed), on this worker's own instance.
         if (!runWasm) throw new Error('gemm worker: no WebAssembly kernels');
-        runWasm(job[44], ctl, queue, owner, index + 1, job[9], job[10], job[8] === 1, job[12] === 1, job[0], job[1], job[2], a, job[16], job[3], job[4] === 1, b, job[17], job[5], job[6] === 1, c, job[18], job[19], job[7]);
+        runWasm(job[44], job[45], scr.subarray(2 * index, 2 * index + 2), ctl, queue, owner, index + 1, job[9], job[10], job[8] === 1, job[12] === 1, job[0], job[1], job[2], a, job[16], job[3], job[4] === 1, b, job[17], job[5], job[6] === 1, c, job[18], job[19], job[7]);
       } else gemmTakeStrips(ctl, queue, owner, index + 1, job[9], job[10], job[8] === 1, job[12] === 1, job[0], job[1], job[2], a, job[16], job[3], job[4] === 1, b, job[17], job[5], job[6] === 1, c, job[18], job[19], job[7], scratch);
       Atomics.store(ctl, index, 2);
-    } catch {
+    } catch (e) {
+      // The reason, for the posting thread's error: up to 255 UTF-16 units, 0-terminated.
+      const text = String((e as Error)?.message ?? e).slice(0, 255);
+      for (let i = 0; i < text.length; i++) why[256 * index + i] = text.charCodeAt(i);
+      why[256 * index + text.length] = 0;
       Atomics.store(ctl, index, 3);
     }
     Atomics.notify(ctl, index);

@@ -16,9 +16,9 @@
  */
 import { scaleRows, type F } from './gemm.js';
 import { gemmBlocked, gemmKernel3x4, gemmPackA, gemmPackAll, gemmPackB, gemmStoreTile, gemmTakeStrips, gemmWorkerMain, type GemmScratch } from './gemm-kernel.js';
-import { winogradTask, winogradThreadFunctions } from './winograd.js';
-import { wasmGemmBlocked, wasmGemmInstantiate, wasmGemmLayout, wasmGemmReserve, wasmGemmTakeStrips, wasmGemmWorkerRunner, wasmPackA, wasmPackAll, wasmPackB } from './gemm-wasm.js';
-import { wasmModules, wasmState } from './wasm-kernels.js';
+import { winogradTask, winogradTaskWasm, winogradThreadFunctions } from './winograd.js';
+import { wasmGemmBlocked, wasmGemmInstantiate, wasmGemmState, wasmGemmLayout, wasmGemmTakeStrips, wasmPackA, wasmPackABlock, wasmPackAll, wasmPackB, wasmReserve, wasmWorkerStates } from './gemm-wasm.js';
+import { heap, residency, wasmModules, wasmState } from './wasm-kernels.js';
 
 type WorkerThreads = typeof import('node:worker_threads');
 
@@ -44,6 +44,10 @@ interface Pool {
   readonly job: Float64Array;
   /** Which thread (0 = caller, w + 1 = worker w) computed each strip. */
   readonly owner: Int32Array;
+  /** Each worker's scratch block in the wasm heap: address, bytes (gemm-wasm.ts). */
+  readonly scr: Float64Array;
+  /** Why a worker failed: 256 UTF-16 units per worker, 0-terminated. */
+  readonly why: Uint16Array;
   /** Scratch copies of A, B and C for operands that are not in shared memory. */
   sa?: SharedArrayBuffer;
   sb?: SharedArrayBuffer;
@@ -80,25 +84,28 @@ function startPool(workers: number): Pool | undefined {
   const ctl = new Int32Array(new SharedArrayBuffer(4 * (workers + 1)));
   const job = new Float64Array(new SharedArrayBuffer(8 * 48));
   const owner = new Int32Array(new SharedArrayBuffer(4 * MAX_STRIPS));
+  const scr = new Float64Array(new SharedArrayBuffer(16 * workers));
+  const why = new Uint16Array(new SharedArrayBuffer(512 * workers));
   // `__name` is what esbuild's keepNames (tsx) may insert into transpiled functions.
   const source = [
     'const __name = (f) => f;',
     ...[gemmBlocked, gemmPackA, gemmPackAll, gemmPackB, gemmKernel3x4, gemmStoreTile, gemmTakeStrips, gemmWorkerMain, ...winogradThreadFunctions].map((f) => f.toString()),
-    ...[wasmGemmBlocked, wasmGemmInstantiate, wasmGemmLayout, wasmGemmReserve, wasmGemmTakeStrips, wasmGemmWorkerRunner, wasmPackA, wasmPackAll, wasmPackB].map((f) => f.toString()),
+    ...[wasmGemmBlocked, wasmGemmInstantiate, wasmGemmState, wasmGemmLayout, wasmGemmTakeStrips, wasmPackA, wasmPackABlock, wasmPackAll, wasmPackB, wasmReserve, wasmWorkerStates, winogradTaskWasm].map((f) => f.toString()),
     `const wtm = require('node:worker_threads');`,
-    `gemmWorkerMain(wtm, winogradTask, wasmGemmWorkerRunner(wtm.workerData.wasm));`,
+    `const wasmState = wasmWorkerStates(wtm.workerData.wasm);`,
+    `gemmWorkerMain(wtm, winogradTask, (v, r, scr, ...rest) => wasmGemmTakeStrips(wasmState(v, scr), r, ...rest), (v, scr, ...rest) => winogradTaskWasm(wasmState(v, scr), ...rest));`,
   ].join('\n');
   const ports: import('node:worker_threads').MessagePort[] = [];
   const forget = new FinalizationRegistry<number>((id) => {
     for (const port of ports) port.postMessage({ forget: id });
   });
-  const p: Pool = { workers: [], ports, ctl, job, owner, ids: new WeakMap(), forget, nextId: 0 };
+  const p: Pool = { workers: [], ports, ctl, job, owner, scr, why, ids: new WeakMap(), forget, nextId: 0 };
   for (let i = 0; i < workers; i++) {
     const { port1, port2 } = new wt.MessageChannel();
     // execArgv []: the workers run only the plain source above, so they skip the parent's
     // --import hooks (a TypeScript loader such as tsx), which would cost start-up time and
     // typed-array speed there (see the README's note on V8's detach checks).
-    const w = new wt.Worker(source, { eval: true, execArgv: [], workerData: { ctl, job, owner, index: i, queue: workers, port: port2, wasm: wasmModules }, transferList: [port2] });
+    const w = new wt.Worker(source, { eval: true, execArgv: [], workerData: { ctl, job, owner, scr, why, index: i, queue: workers, port: port2, wasm: { modules: wasmModules, memory: heap?.shared ? heap.memory : undefined } }, transferList: [port2] });
     w.unref();
     port1.unref();
     p.workers.push(w);
@@ -164,6 +171,8 @@ export function gemmThreaded(
 ): boolean {
   const threads = gemmThreads();
   if (threads < 2 || m * n * k < MIN_MACS) return false;
+  // Worker threads run the wasm kernels only on a shared heap.
+  if (wasm && !heap?.shared) return false;
   const f64 = c instanceof Float64Array;
   if (a instanceof Float64Array !== f64 || b instanceof Float64Array !== f64) return false;
   pool ??= startPool(threads - 1);
@@ -208,9 +217,16 @@ export function gemmThreaded(
     ida, idb, idc, elem(wa) + waOff, elem(wb) + wbOff, elem(wc) + wcOff, wldc, 0,
   ]);
   p.job[44] = wasm === 'relaxed' ? 2 : wasm === 'simd' ? 1 : 0;
+  const resident = wasm ? residency(a, b, c) : 0;
+  if (wasm) {
+    // Workers see the operands where the caller does only on the direct path; each gets a
+    // scratch block big enough for its strips.
+    p.job[45] = direct ? resident : 0;
+    workerScratch(p, 4 * wasmGemmLayout(byCols ? m : step, k).end);
+  }
   // The caller takes strips too, computing them in place on the original arrays.
   runPosted(p, 'gemm', () => {
-    if (wasm) wasmGemmTakeStrips(wasmState(wasm), p.ctl, p.workers.length, p.owner, 0, strips, step, byCols, zero, m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha);
+    if (wasm) wasmGemmTakeStrips(wasmState(wasm), resident, p.ctl, p.workers.length, p.owner, 0, strips, step, byCols, zero, m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha);
     else gemmTakeStrips(p.ctl, p.workers.length, p.owner, 0, strips, step, byCols, zero, m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch);
   });
   if (direct) return true;
@@ -223,6 +239,19 @@ export function gemmThreaded(
   return true;
 }
 
+/** Makes every worker's scratch block in the heap at least `bytes` long (1 MiB steps). */
+function workerScratch(p: Pool, bytes: number): void {
+  for (let w = 0; w < p.workers.length; w++) {
+    if (p.scr[2 * w + 1] >= bytes) continue;
+    const size = Math.ceil(bytes / (1 << 20)) << 20;
+    const at = heap!.alloc(size);
+    if (at === undefined) throw new RangeError(`gemm: the WebAssembly memory cannot grow past ${heap!.bytes} bytes (maximum ${heap!.maxBytes}) for ${p.workers.length} worker scratch blocks of ${size} bytes`);
+    if (p.scr[2 * w + 1] > 0) heap!.free(p.scr[2 * w], p.scr[2 * w + 1]);
+    p.scr[2 * w] = at;
+    p.scr[2 * w + 1] = size;
+  }
+}
+
 /** Posts the job in p.job to every worker, runs the caller's share, and waits for all of them. */
 function runPosted(p: Pool, what: string, callerShare: () => void): void {
   const workers = p.workers.length;
@@ -232,13 +261,16 @@ function runPosted(p: Pool, what: string, callerShare: () => void): void {
     Atomics.notify(p.ctl, w);
   }
   callerShare();
-  let failed = false;
+  let failed = "";
   for (let w = 0; w < workers; w++) {
     while (Atomics.load(p.ctl, w) === POSTED) Atomics.wait(p.ctl, w, POSTED);
-    failed ||= Atomics.load(p.ctl, w) === FAILED;
+    if (Atomics.load(p.ctl, w) === FAILED) {
+      const units = p.why.subarray(256 * w, 256 * w + 256);
+      failed = `${failed ? `${failed}; ` : ''}worker ${w + 1}: ${String.fromCharCode(...units.subarray(0, Math.max(0, units.indexOf(0))))}`;
+    }
     Atomics.store(p.ctl, w, IDLE);
   }
-  if (failed) throw new Error(`${what}: a worker thread failed`);
+  if (failed) throw new Error(`${what}: a worker thread failed (${failed})`);
 }
 
 /** Plane tasks below this many scalars written stay on one thread. */
@@ -251,7 +283,7 @@ const MIN_PLANE_WORK = 1 << 17;
  * array is not in shared memory. Each plane is written by exactly one thread, with the same
  * code as on one thread: the result does not depend on the thread count.
  */
-export function parallelPlanes(task: number, planes: number, work: number, params: readonly number[], a0: F, a1: F, a2?: F): boolean {
+export function parallelPlanes(task: number, planes: number, work: number, params: readonly number[], a0: F, a1: F, a2?: F, wasm?: { readonly variant: 'simd' | 'relaxed'; readonly scratchBytes: number }): boolean {
   const threads = gemmThreads();
   if (threads < 2 || work < MIN_PLANE_WORK || planes < 2) return false;
   const arrays = [a0, a1, a2];
@@ -267,10 +299,16 @@ export function parallelPlanes(task: number, planes: number, work: number, param
   p.job.set([1, task, chunks, chunk, planes], 20);
   arrays.forEach((x, i) => p.job.set(x ? [bufferId(p, x.buffer as SharedArrayBuffer), x.byteOffset, x.length] : [-1, 0, 0], 25 + 3 * i));
   p.job.set(params, 34);
+  if (wasm) {
+    p.job[46] = wasm.variant === 'relaxed' ? 2 : 1;
+    workerScratch(p, wasm.scratchBytes);
+  }
   calls.planeTasks++;
+  const ws = wasm && wasmState(wasm.variant);
   runPosted(p, 'winograd', () => {
     for (let i = Atomics.add(p.ctl, p.workers.length, 1); i < chunks; i = Atomics.add(p.ctl, p.workers.length, 1)) {
-      winogradTask(task, params, a0, a1, a2, i * chunk, Math.min(planes, (i + 1) * chunk));
+      if (ws) winogradTaskWasm(ws, task, params, a0, a1, a2, i * chunk, Math.min(planes, (i + 1) * chunk));
+      else winogradTask(task, params, a0, a1, a2, i * chunk, Math.min(planes, (i + 1) * chunk));
     }
   });
   return true;

@@ -22,6 +22,7 @@ import type { F } from './gemm.js';
 export interface WasmApi {
   validate(bytes: Uint8Array<ArrayBuffer>): boolean;
   compile(bytes: Uint8Array<ArrayBuffer>): Promise<WasmModule>;
+  instantiate(module: WasmModule, imports: object): Promise<{ readonly exports: Record<string, unknown> }>;
   readonly Instance: new (module: WasmModule, imports: object) => { readonly exports: Record<string, unknown> };
 }
 /** A compiled WebAssembly module (opaque; structured-cloneable to worker threads). */
@@ -32,42 +33,67 @@ export interface WasmMemory {
   grow(pages: number): number;
 }
 
-/** A thread's instance of the kernels: its exports and a float view of its memory (renewed on growth). */
+/** The exports of an instance of the kernels module (byte addresses, strides in elements). */
+export interface WasmKernelExports {
+  gemm_block(pa: number, pb: number, c: number, mc: number, nc: number, kc: number, ldc: number): void;
+  pack_a(src: number, lda: number, trans: number, rows: number, kc: number, alpha: number, dst: number): void;
+  pack_b(src: number, ldb: number, trans: number, kc: number, nc: number, dst: number): void;
+  add_block(src: number, lds: number, dst: number, ldd: number, rows: number, cols: number): void;
+}
+
+/**
+ * A thread's instance of the kernels: its exports, a float view of the whole memory (renewed
+ * when the memory grows), and the thread's scratch block in that memory (byte address and size).
+ * `grow` (the allocating thread only) replaces the scratch block with a larger one; a worker
+ * thread's block is sized by the thread that posts the job.
+ */
 export interface WasmGemmState {
   readonly memory: WasmMemory;
-  readonly gemmBlock: (pa: number, pb: number, c: number, mc: number, nc: number, kc: number, ldc: number) => void;
+  readonly k: WasmKernelExports;
   f32: Float32Array;
+  base: number;
+  size: number;
+  readonly grow?: (bytes: number) => void;
+  /** wasmReserve on this state (for callers in other modules whose source is sent to workers). */
+  readonly reserve: (bytes: number, what: () => string) => void;
 }
 
-/** Instantiates a compiled kernels module for this thread. */
-export function wasmGemmInstantiate(module: WasmModule): WasmGemmState {
-  const inst = new (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly.Instance(module, {});
-  const memory = inst.exports.memory as WasmMemory;
-  return { memory, gemmBlock: inst.exports.gemm_block as WasmGemmState['gemmBlock'], f32: new Float32Array(memory.buffer) };
+/** Instantiates a compiled kernels module on `memory` for this thread. */
+export function wasmGemmInstantiate(module: WasmModule, memory: WasmMemory, grow?: (bytes: number) => void): WasmGemmState {
+  const inst = new (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly.Instance(module, { env: { memory } });
+  return wasmGemmState(inst.exports, memory, grow);
+}
+
+/** The state of an instance (its exports) on `memory`. */
+export function wasmGemmState(exports: Record<string, unknown>, memory: WasmMemory, grow?: (bytes: number) => void): WasmGemmState {
+  const ws: WasmGemmState = {
+    memory, k: exports as unknown as WasmKernelExports, f32: new Float32Array(memory.buffer), base: 0, size: 0, grow,
+    reserve: (bytes, what) => wasmReserve(ws, bytes, what),
+  };
+  return ws;
 }
 
 /**
- * Makes the thread's wasm memory at least `bytes` long. Growth that the engine refuses throws a
- * RangeError naming the product (m×n×k) that asked for it, instead of a bare engine message.
+ * Makes the thread's scratch at least `bytes` long, and its float view current. A scratch that
+ * cannot grow throws a RangeError naming what asked for it (`what()`).
  */
-export function wasmGemmReserve(ws: WasmGemmState, bytes: number, m: number, n: number, k: number): void {
-  const have = ws.memory.buffer.byteLength;
-  if (bytes <= have) return;
-  const pages = Math.ceil((bytes - have) / 65536);
-  try {
-    ws.memory.grow(pages);
-  } catch (e) {
-    throw new RangeError(
-      `wasm GEMM: cannot grow WebAssembly memory from ${have} to ${have + pages * 65536} bytes for a ${m}×${n}×${k} product (packed operands and C block): ${(e as Error).message}`,
-    );
+export function wasmReserve(ws: WasmGemmState, bytes: number, what: () => string): void {
+  if (bytes > ws.size) {
+    if (!ws.grow) throw new RangeError(`wasm kernels: this thread's scratch holds ${ws.size} bytes, ${what()} needs ${bytes}`);
+    try {
+      ws.grow(bytes);
+    } catch (e) {
+      throw new RangeError(`wasm kernels: no room in WebAssembly memory for ${bytes} bytes of scratch for ${what()}: ${(e as Error).message}`);
+    }
   }
-  ws.f32 = new Float32Array(ws.memory.buffer);
+  if (ws.f32.buffer !== ws.memory.buffer) ws.f32 = new Float32Array(ws.memory.buffer);
 }
 
 /**
- * Float offsets of the three regions of wasm memory for an m×·×k product: A (whole op(A) when
- * it fits 2²² floats, else one MC×KC block), B (KC×NC), C (RB×NC); and `whole`, whether A is
- * packed whole. The same for every strip of one product, so a packed A survives between strips.
+ * Float offsets, from the scratch start, of the three regions of scratch for an m×·×k product: A
+ * (whole op(A) when it fits 2²² floats, else one MC×KC block), B (KC×NC), C (RB×NC); and
+ * `whole`, whether A is packed whole. The same for every strip of one product, so a packed A
+ * survives between strips.
  */
 export function wasmGemmLayout(m: number, k: number): { readonly whole: boolean; readonly b: number; readonly c: number; readonly end: number } {
   const mPad = Math.ceil(m / 4) * 4;
@@ -142,18 +168,29 @@ export function wasmPackB(b: F, bOff: number, ldb: number, transB: boolean, p0: 
   }
 }
 
-/** Packs all of α·op(A) (m×k) at float 0 as wasmGemmBlocked's whole-A layout reads it: slice p0's block at p0·mPad. */
-export function wasmPackAll(m: number, k: number, a: F, aOff: number, lda: number, transA: boolean, alpha: number, f32: Float32Array): void {
+/**
+ * Packs α·op(A)[i0:i0+mc, p0:p0+kc] at float `off` of ws.f32: by the module's pack_a when A is
+ * in the wasm memory (`resident`), else by wasmPackA.
+ */
+export function wasmPackABlock(ws: WasmGemmState, resident: boolean, a: F, aOff: number, lda: number, transA: boolean, i0: number, mc: number, p0: number, kc: number, alpha: number, off: number): void {
+  if (resident) ws.k.pack_a(a.byteOffset + 4 * (aOff + (transA ? p0 * lda + i0 : i0 * lda + p0)), lda, transA ? 1 : 0, mc, kc, alpha, 4 * off);
+  else wasmPackA(a, aOff, lda, transA, i0, mc, p0, kc, alpha, ws.f32, off);
+}
+
+/** Packs all of α·op(A) (m×k) at float `off` as wasmGemmBlocked's whole-A layout reads it: slice p0's block at off + p0·mPad. */
+export function wasmPackAll(ws: WasmGemmState, resident: boolean, m: number, k: number, a: F, aOff: number, lda: number, transA: boolean, alpha: number, off: number): void {
   const mPad = Math.ceil(m / 4) * 4;
-  for (let p0 = 0; p0 < k; p0 += 256) wasmPackA(a, aOff, lda, transA, 0, m, p0, Math.min(256, k - p0), alpha, f32, p0 * mPad);
+  for (let p0 = 0; p0 < k; p0 += 256) wasmPackABlock(ws, resident, a, aOff, lda, transA, 0, m, p0, Math.min(256, k - p0), alpha, off + p0 * mPad);
 }
 
 /**
- * C += α·op(A)·op(B) on this thread's wasm instance (C must already be scaled by β). With
- * `aPacked`, the thread's memory already holds all of α·op(A) (wasmPackAll) and A is not read.
+ * C += α·op(A)·op(B) on this thread's wasm instance (C must already be scaled by β). `resident`
+ * has bit 1 set when A is in the wasm memory, 2 for B, 4 for C: those are packed (or added to)
+ * by the module at their addresses; the others by the JavaScript above. With `aPacked`, the
+ * scratch already holds all of α·op(A) (wasmPackAll) and A is not read.
  */
 export function wasmGemmBlocked(
-  ws: WasmGemmState,
+  ws: WasmGemmState, resident: number,
   m: number, n: number, k: number,
   a: F, aOff: number, lda: number, transA: boolean,
   b: F, bOff: number, ldb: number, transB: boolean,
@@ -161,33 +198,40 @@ export function wasmGemmBlocked(
   aPacked: boolean,
 ): void {
   const lay = wasmGemmLayout(m, k);
-  wasmGemmReserve(ws, lay.end * 4, m, n, k);
+  wasmReserve(ws, lay.end * 4, () => `a ${m}×${n}×${k} product`);
+  const base = ws.base >> 2;
+  const ra = (resident & 1) !== 0, rb = (resident & 2) !== 0, rc = (resident & 4) !== 0;
   const mPad = Math.ceil(m / 4) * 4;
-  if (lay.whole && !aPacked) wasmPackAll(m, k, a, aOff, lda, transA, alpha, ws.f32);
+  if (lay.whole && !aPacked) wasmPackAll(ws, ra, m, k, a, aOff, lda, transA, alpha, base);
   for (let j0 = 0; j0 < n; j0 += 1024) {
     const nc = Math.min(1024, n - j0);
     const ncPad = Math.ceil(nc / 8) * 8;
     for (let r0 = 0; r0 < m; r0 += 960) {
-      const rb = Math.min(960, m - r0);
+      const rows = Math.min(960, m - r0);
       const f32 = ws.f32;
-      f32.fill(0, lay.c, lay.c + Math.ceil(rb / 4) * 4 * ncPad);
+      const cw = base + lay.c;
+      f32.fill(0, cw, cw + Math.ceil(rows / 4) * 4 * ncPad);
       for (let p0 = 0; p0 < k; p0 += 256) {
         const kc = Math.min(256, k - p0);
-        wasmPackB(b, bOff, ldb, transB, p0, kc, j0, nc, f32, lay.b);
-        for (let i0 = r0; i0 < r0 + rb; i0 += 120) {
-          const mc = Math.min(120, r0 + rb - i0);
-          let aAt = p0 * mPad + i0 * kc;
+        if (rb) ws.k.pack_b(b.byteOffset + 4 * (bOff + (transB ? j0 * ldb + p0 : p0 * ldb + j0)), ldb, transB ? 1 : 0, kc, nc, 4 * (base + lay.b));
+        else wasmPackB(b, bOff, ldb, transB, p0, kc, j0, nc, f32, base + lay.b);
+        for (let i0 = r0; i0 < r0 + rows; i0 += 120) {
+          const mc = Math.min(120, r0 + rows - i0);
+          let aAt = base + p0 * mPad + i0 * kc;
           if (!lay.whole) {
-            wasmPackA(a, aOff, lda, transA, i0, mc, p0, kc, alpha, f32, 0);
-            aAt = 0;
+            wasmPackABlock(ws, ra, a, aOff, lda, transA, i0, mc, p0, kc, alpha, base);
+            aAt = base;
           }
-          ws.gemmBlock(aAt * 4, lay.b * 4, (lay.c + (i0 - r0) * ncPad) * 4, Math.ceil(mc / 4) * 4, ncPad, kc, ncPad);
+          ws.k.gemm_block(4 * aAt, 4 * (base + lay.b), 4 * (cw + (i0 - r0) * ncPad), Math.ceil(mc / 4) * 4, ncPad, kc, ncPad);
         }
       }
       // Add the block into C.
-      for (let i = 0; i < rb; i++) {
-        const src = lay.c + i * ncPad, dst = cOff + (r0 + i) * ldc + j0;
-        for (let j = 0; j < nc; j++) c[dst + j] += f32[src + j];
+      if (rc) ws.k.add_block(4 * cw, ncPad, c.byteOffset + 4 * (cOff + r0 * ldc + j0), ldc, rows, nc);
+      else {
+        for (let i = 0; i < rows; i++) {
+          const src = cw + i * ncPad, dst = cOff + (r0 + i) * ldc + j0;
+          for (let j = 0; j < nc; j++) c[dst + j] += f32[src + j];
+        }
       }
     }
   }
@@ -198,7 +242,7 @@ export function wasmGemmBlocked(
  * computes each with wasmGemmBlocked. Column strips share one whole packing of α·op(A) per thread.
  */
 export function wasmGemmTakeStrips(
-  ws: WasmGemmState,
+  ws: WasmGemmState, resident: number,
   ctl: Int32Array, queue: number, owner: Int32Array, who: number, strips: number, step: number, byCols: boolean, zero: boolean,
   m: number, n: number, k: number,
   a: F, aOff: number, lda: number, transA: boolean,
@@ -214,29 +258,29 @@ export function wasmGemmTakeStrips(
       else for (let r = s; r < e; r++) c.fill(0, cOff + r * ldc, cOff + r * ldc + n);
     }
     if (byCols) {
-      wasmGemmBlocked(ws, m, e - s, k, a, aOff, lda, transA, b, bOff + (transB ? s * ldb : s), ldb, transB, c, cOff + s, ldc, alpha, packed);
+      wasmGemmBlocked(ws, resident, m, e - s, k, a, aOff, lda, transA, b, bOff + (transB ? s * ldb : s), ldb, transB, c, cOff + s, ldc, alpha, packed);
       packed = wasmGemmLayout(m, k).whole;
     } else {
-      wasmGemmBlocked(ws, e - s, n, k, a, aOff + (transA ? s : s * lda), lda, transA, b, bOff, ldb, transB, c, cOff + s * ldc, ldc, alpha, false);
+      wasmGemmBlocked(ws, resident, e - s, n, k, a, aOff + (transA ? s : s * lda), lda, transA, b, bOff, ldb, transB, c, cOff + s * ldc, ldc, alpha, false);
     }
     owner[i] = who;
   }
 }
 
 /**
- * The worker side of the wasm path: a runner that instantiates each variant's module on first
- * use (on the worker's thread, with its own memory) and takes strips with it.
+ * The worker side of the wasm kernels: instantiates each variant's module on first use (on the
+ * worker's thread, importing the shared memory) and returns its state, set to the scratch block
+ * the posting thread sized for this worker (`scratch` = [address, bytes]).
  */
-export function wasmGemmWorkerRunner(modules: { simd?: WasmModule; relaxed?: WasmModule }): (
-  variant: number, ctl: Int32Array, queue: number, owner: Int32Array, who: number, strips: number, step: number, byCols: boolean, zero: boolean,
-  m: number, n: number, k: number, a: F, aOff: number, lda: number, transA: boolean, b: F, bOff: number, ldb: number, transB: boolean,
-  c: F, cOff: number, ldc: number, alpha: number,
-) => void {
+export function wasmWorkerStates(wasm: { modules: { simd?: WasmModule; relaxed?: WasmModule }; memory?: WasmMemory } | undefined): (variant: number, scratch: ArrayLike<number>) => WasmGemmState {
   const states: { simd?: WasmGemmState; relaxed?: WasmGemmState } = {};
-  return (variant, ...rest) => {
+  return (variant, scratch) => {
     const key = variant === 2 ? 'relaxed' : 'simd';
-    const module = modules[key];
-    if (!module) throw new Error(`gemm worker: no ${key} WebAssembly module`);
-    wasmGemmTakeStrips((states[key] ??= wasmGemmInstantiate(module)), ...rest);
+    const module = wasm?.modules[key];
+    if (!module || !wasm?.memory) throw new Error(`worker thread: no ${key} WebAssembly module or shared memory`);
+    const ws = (states[key] ??= wasmGemmInstantiate(module, wasm.memory));
+    ws.base = scratch[0];
+    ws.size = scratch[1];
+    return ws;
   };
 }

@@ -1,4 +1,5 @@
-import { availableCpuKernels, cpuKernels, gemm, gemmThreads, gemmThreadStats, setCpuKernels, setGemmThreads } from '@hubel/backend-cpu';
+import { availableCpuKernels, cpuKernels, createCpuBackend, gemm, gemmThreads, gemmThreadStats, setCpuKernels, setGemmThreads } from '@hubel/backend-cpu';
+import { heap, residency } from './wasm-kernels.js';
 import { Rng } from '@hubel/core';
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,5 +150,69 @@ describe.each(availableCpuKernels())('gemm against a plain triple loop (%s kerne
   });
   it('rejects a non-positive thread count', () => {
     expect(() => setGemmThreads(0)).toThrowError(/setGemmThreads: expected a positive integer, found 0/);
+  });
+});
+
+// Tensors of a CPU backend live in the wasm heap (where it is shared): the kernels pack and add
+// them by address. Same checks as above, on heap-resident operands with offsets and strides.
+describe.each(availableCpuKernels().filter((k) => k !== 'ts'))('gemm on operands in the wasm heap (%s kernels)', (kernels) => {
+  const before = cpuKernels();
+  beforeAll(() => setCpuKernels(kernels));
+  afterAll(() => {
+    setGemmThreads(Math.max(1, Math.min(4, availableParallelism())));
+    setCpuKernels(before);
+  });
+  const be = createCpuBackend();
+  const inHeap = (len: number, r: Rng) => {
+    const t = be.alloc([len]);
+    const v = be.data(t) as Float32Array;
+    for (let i = 0; i < len; i++) v[i] = r.normal();
+    return v;
+  };
+  it('backend tensors are in the heap, and residency sees them', () => {
+    const r = new Rng(1);
+    const x = inHeap(10, r), plain = new Float32Array(10);
+    expect(heap?.shared).toBe(true);
+    expect(residency(x, x, x)).toBe(7);
+    expect(residency(plain, x, plain)).toBe(2);
+  });
+  for (const transA of [false, true])
+    for (const transB of [false, true])
+      it(`transA=${transA} transB=${transB}: ragged sizes, α=0.7 β=−1.3, offsets and strides; equal to the TypeScript path within float32 summation error`, () => {
+        for (const [m, n, k] of [[1, 1, 1], [5, 7, 3], [13, 9, 300], [130, 6, 257], [3, 1030, 17], [67, 45, 5], [9, 17, 7]]) {
+          const r = new Rng(m * 7 + n * 3 + k);
+          const pad = 3;
+          const lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad;
+          const a = inHeap(pad + (transA ? k : m) * lda, r), b = inHeap(2 * pad + (transB ? n : k) * ldb, r), c = inHeap(3 * pad + m * ldc, r);
+          const c0 = Float64Array.from(c);
+          const args = { m, n, k, a, b, lda, ldb, ldc, aOffset: pad, bOffset: 2 * pad, cOffset: 3 * pad, transA, transB, alpha: 0.7, beta: -1.3 };
+          gemm({ ...args, c });
+          const ref = reference({ m, n, k, a, b, c0, lda, ldb, ldc, aOff: pad, bOff: 2 * pad, cOff: 3 * pad, transA, transB, alpha: 0.7, beta: -1.3 });
+          // As in check(): float32 sums of k ≤ 300 N(0,1) products, ≤ 300·6e-8·200·0.7 ≈ 2.5e-3 worst case.
+          const worst = Math.max(...Array.from(c, (v, i) => Math.abs(v - ref[i])));
+          expect(worst, `${m}×${n}×${k}`).toBeLessThan(3e-3);
+          // Outside C's window (its padding and the leading offset) nothing changed.
+          for (let i = 0; i < 3 * pad; i++) expect(c[i]).toBe(Math.fround(c0[i]));
+          for (let i = 0; i < m; i++) for (let j = n; j < ldc; j++) expect(c[3 * pad + i * ldc + j]).toBe(Math.fround(c0[3 * pad + i * ldc + j]));
+        }
+      });
+  it('heap operands mixed with ordinary arrays, on one and two threads: bitwise the same C, also with A too large to pack whole', () => {
+    for (const [m, n, k, transA, transB] of [[70, 301, 250, false, false], [61, 290, 300, true, true], [210, 41, 21000, true, false], [300, 70, 250, false, true]] as const) {
+      const r = new Rng(m + n + k);
+      const a = inHeap(m * k, r), b = inHeap(k * n, r);
+      const bPlain = Float32Array.from(b);
+      const results = [1, 2].flatMap((threads) =>
+        [b, bPlain].map((bb) => {
+          setGemmThreads(threads);
+          const c = inHeap(m * n, r).fill(NaN);
+          gemm({ m, n, k, a, b: bb, c, transA, transB, alpha: 0.75 });
+          return Array.from(c);
+        }),
+      );
+      for (const x of results.slice(1)) expect(x, `${m}×${n}×${k}`).toEqual(results[0]);
+      const ref = reference({ m, n, k, a, b, c0: new Float64Array(m * n), lda: transA ? m : k, ldb: transB ? k : n, ldc: n, aOff: 0, bOff: 0, cOff: 0, transA, transB, alpha: 0.75, beta: 0 });
+      // Float32 sums as a random walk (see above): ≈ 6e-8·0.75·k·4 → 5e-5 at k = 300, 4e-3 at k = 21000.
+      expect(Math.max(...results[0].map((v, i) => Math.abs(v - ref[i])))).toBeLessThan(k > 1000 ? 5e-3 : 1e-4);
+    }
   });
 });

@@ -8,7 +8,7 @@
 import { gemmBlocked, PACK_A_SIZE, PACK_B_SIZE, type GemmScratch } from './gemm-kernel.js';
 import { gemmThreaded } from './gemm-threads.js';
 import { wasmGemmBlocked } from './gemm-wasm.js';
-import { cpuKernels, wasmState, type CpuKernels } from './wasm-kernels.js';
+import { cpuKernels, residency, wasmState, type CpuKernels } from './wasm-kernels.js';
 
 /** A float host array, as the CPU backend stores float tensors. */
 export type F = Float32Array | Float64Array;
@@ -92,7 +92,7 @@ export function gemm(g: GemmArgs): void {
   // Scale or clear C first; the blocked loop then only accumulates.
   scaleRows(c, cOff, ldc, m, n, beta);
   if (k === 0 || alpha === 0) return;
-  if (wasm) wasmGemmBlocked(wasmState(wasm), m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, false);
+  if (wasm) wasmGemmBlocked(wasmState(wasm), residency(a, b, c), m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, false);
   else gemmBlocked(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch.pa, scratch.pb, scratch.acc);
 }
 

@@ -8,8 +8,9 @@
  * The choice, in order: a backend's `kernels` option (per call), `setCpuKernels()`, the
  * environment variable HUBEL_CPU_KERNELS (ts | simd | relaxed | auto), else the best available.
  */
-import { RELAXED_WASM, SIMD_WASM } from '../wasm/kernels-bytes.js';
-import { wasmGemmInstantiate, type WasmApi, type WasmGemmState, type WasmModule } from './gemm-wasm.js';
+import { WASM_MODULES } from '../wasm/kernels-bytes.js';
+import { WasmHeap } from '../heap.js';
+import { wasmGemmState, type WasmApi, type WasmGemmState, type WasmModule } from './gemm-wasm.js';
 
 const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
@@ -52,15 +53,23 @@ async function compile(b64: string, variant: CpuKernels): Promise<WasmModule | u
   }
 }
 
-/** The compiled modules (undefined where the engine lacks the feature). Compiled once, at import. */
-export const wasmModules: { readonly simd?: WasmModule; readonly relaxed?: WasmModule } = {
-  simd: await compile(SIMD_WASM, 'simd'),
-  relaxed: await compile(RELAXED_WASM, 'relaxed'),
-};
+/**
+ * The heap every kernel instance imports (shared where the engine allows, then float32 tensors
+ * live in it; see heap.ts), or undefined without WebAssembly.
+ */
+export const heap: WasmHeap | undefined = wasmApi ? WasmHeap.create() : undefined;
+
+const memoryKind = heap?.shared ? 'shared' : 'private';
+/** The compiled modules for the heap's kind of memory (undefined where the engine lacks the feature). Compiled once, at import. */
+export const wasmModules: { readonly simd?: WasmModule; readonly relaxed?: WasmModule } = heap
+  ? { simd: await compile(WASM_MODULES[`simd_${memoryKind}`], 'simd'), relaxed: await compile(WASM_MODULES[`relaxed_${memoryKind}`], 'relaxed') }
+  : {};
+if (!wasmApi) warnOnce('this engine has no WebAssembly');
+else if (!heap) warnOnce('no WebAssembly memory could be created');
 
 /** The kernel paths this engine can run, best first (always ending in 'ts'). */
 export function availableCpuKernels(): CpuKernels[] {
-  return [...(wasmModules.relaxed && wasmModules.simd ? ['relaxed' as const] : []), ...(wasmModules.simd ? ['simd' as const] : []), 'ts'];
+  return [...(states.relaxed && states.simd ? ['relaxed' as const] : []), ...(states.simd ? ['simd' as const] : []), 'ts'];
 }
 
 /** Resolves a choice to a path this engine runs; throws if it names one the engine lacks. */
@@ -85,7 +94,6 @@ function fromEnv(): CpuKernels {
   }
 }
 
-let current: CpuKernels = fromEnv();
 
 /**
  * Sets the float32 kernel path for every CPU backend without its own `kernels` option:
@@ -100,9 +108,42 @@ export function cpuKernels(): CpuKernels {
   return current;
 }
 
-const states: { simd?: WasmGemmState; relaxed?: WasmGemmState } = {};
+/** Replaces a state's scratch block by one of at least `bytes` (the old one is freed). */
+export function growScratch(ws: WasmGemmState, bytes: number): void {
+  const size = Math.ceil(bytes / (1 << 20)) << 20;
+  const at = heap!.alloc(size);
+  if (at === undefined) throw new RangeError(`the WebAssembly memory cannot grow past ${heap!.bytes} bytes (maximum ${heap!.maxBytes})`);
+  if (ws.size > 0) heap!.free(ws.base, ws.size);
+  ws.base = at;
+  ws.size = size;
+}
 
-/** This thread's instance of a wasm variant (created on first use). */
+/**
+ * This thread's instance of each variant, with a scratch block from the heap. Instantiated at
+ * import, asynchronously: browsers refuse synchronous instantiation of modules over 4 KiB on
+ * their main thread.
+ */
+async function instantiate(module: WasmModule | undefined): Promise<WasmGemmState | undefined> {
+  if (!module || !heap || !wasmApi) return undefined;
+  try {
+    const inst = await wasmApi.instantiate(module, { env: { memory: heap.memory } });
+    const ws: WasmGemmState = wasmGemmState(inst.exports, heap.memory, (bytes) => growScratch(ws, bytes));
+    return ws;
+  } catch (e) {
+    warnOnce(`the WebAssembly kernels failed to instantiate (${(e as Error).message})`);
+    return undefined;
+  }
+}
+const states: { simd?: WasmGemmState; relaxed?: WasmGemmState } = { simd: await instantiate(wasmModules.simd), relaxed: await instantiate(wasmModules.relaxed) };
+let current: CpuKernels = fromEnv();
+
+/** This thread's instance of a wasm variant. */
 export function wasmState(path: 'simd' | 'relaxed'): WasmGemmState {
-  return (states[path] ??= wasmGemmInstantiate(wasmModules[path]!));
+  return states[path]!;
+}
+
+/** Bit 1: A, 2: B, 4: C live in the heap (the kernels address them there). */
+export function residency(a: { readonly buffer: ArrayBufferLike }, b: { readonly buffer: ArrayBufferLike }, c: { readonly buffer: ArrayBufferLike }): number {
+  if (!heap?.shared) return 0;
+  return (heap.contains(a) ? 1 : 0) | (heap.contains(b) ? 2 : 0) | (heap.contains(c) ? 4 : 0);
 }

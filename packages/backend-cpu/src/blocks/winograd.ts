@@ -19,7 +19,8 @@
  *        0 4 0 −5 0 1], G rows ¼[1 0 0 0 0], ⅙[1 1 1 1 1], ⅙[1 −1 1 −1 1],
  *        1⁄24[1 2 4 8 16], 1⁄24[1 −2 4 −8 16], [0 0 0 0 1], Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1].
  */
-import type { CpuKernels } from './wasm-kernels.js';
+import { cpuKernels, residency, wasmState, type CpuKernels } from './wasm-kernels.js';
+import type { WasmGemmState } from './gemm-wasm.js';
 import { gemm, type F } from './gemm.js';
 import { parallelPlanes } from './gemm-threads.js';
 
@@ -263,18 +264,73 @@ export function winogradTask(task: number, params: ArrayLike<number>, a0: F, a1:
   else winogradOutputGrads(a0, s, a1, from, to);
 }
 
+/**
+ * winogradTask on the WebAssembly kernels, for arrays in the wasm heap (their byteOffset is their
+ * address): each plane is copied into the thread's scratch with a zero margin (so no tile needs a
+ * bounds test), transformed four tiles at a time by the module, and an output plane is cropped
+ * back. Self-contained (no imports, no module constants): the worker threads run its source too.
+ */
+export function winogradTaskWasm(ws: WasmGemmState, task: number, params: ArrayLike<number>, a0: F, a1: F, a2: F | undefined, from: number, to: number): void {
+  const [kernel, images, channels, outChannels, inH, inW, padTop, padLeft, outH, outW] = Array.from(params);
+  const alpha = kernel + 1;
+  const tilesH = Math.ceil(outH / 2), tilesW = Math.ceil(outW / 2), tiles = images * tilesH * tilesW;
+  const groups = Math.ceil(tilesW / 4);
+  const planeStride = (size: number) => 16 * (Math.ceil(size / 16) | 1); // winogradPlane
+  // Scratch plane: input (task 0) rows 2·tilesH + α − 2 by 8·groups + α − 1 columns (a group's
+  // vector loads reach 7 past its last window column); output and output-gradient planes 2·tilesH
+  // by 8·groups.
+  const rows = task === 0 ? 2 * tilesH + alpha - 2 : 2 * tilesH;
+  const ld = task === 0 ? 8 * groups + alpha - 1 : 8 * groups;
+  ws.reserve(4 * rows * ld, () => `a Winograd transform of ${tilesH}×${tilesW} tiles`);
+  const f32 = ws.f32, base = ws.base >> 2;
+  const k = ws.k as unknown as Record<string, (...args: number[]) => void>;
+  /** Copies an h×w plane at element src of the heap into the scratch, at row r0 and column c0, zero elsewhere (clipped). */
+  const padCopy = (src: number, h: number, w: number, r0: number, c0: number) => {
+    f32.fill(0, base, base + rows * ld);
+    const w0 = Math.max(0, -c0), w1 = Math.min(w, ld - c0);
+    for (let y = Math.max(0, -r0); y < h && y + r0 < rows; y++) if (w1 > w0) f32.copyWithin(base + (y + r0) * ld + c0 + w0, src + y * w + w0, src + y * w + w1);
+  };
+  for (let plane = from; plane < to; plane++) {
+    if (task === 0) {
+      const n = Math.floor(plane / channels), c = plane - n * channels;
+      padCopy(a0.byteOffset / 4 + plane * inH * inW, inH, inW, padTop, padLeft);
+      k[`wino_in${alpha}`](4 * base, ld, tilesH, tilesW, a1.byteOffset + 4 * (c * tiles + n * tilesH * tilesW), planeStride(channels * tiles));
+    } else if (task === 1) {
+      const n = Math.floor(plane / outChannels), o = plane - n * outChannels;
+      k[`wino_out${alpha}`](a0.byteOffset + 4 * (o * tiles + n * tilesH * tilesW), planeStride(outChannels * tiles), tilesH, tilesW, 4 * base, ld, a2 ? a2[o] : 0);
+      const y = a1.byteOffset / 4 + plane * outH * outW;
+      for (let r = 0; r < outH; r++) f32.copyWithin(y + r * outW, base + r * ld, base + r * ld + outW);
+    } else {
+      const n = Math.floor(plane / outChannels), o = plane - n * outChannels;
+      padCopy(a0.byteOffset / 4 + plane * outH * outW, outH, outW, 0, 0);
+      k[`wino_grad${alpha}`](4 * base, ld, tilesH, tilesW, a1.byteOffset + 4 * (o * tiles + n * tilesH * tilesW), planeStride(outChannels * tiles));
+    }
+  }
+}
+
 /** Everything winogradTask calls: the source text the worker threads are given. */
 export const winogradThreadFunctions = [
   winogradTask, winogradInputs, winogradOutputs, winogradOutputGrads, checkKernel, winogradTiles, winogradPlane,
   inputRows4, inputRows6, tile4, gradTile4, gradTile6,
 ];
 
-/** Runs transform `task` over all its planes, on all threads when that pays. */
+/**
+ * Runs transform `task` over all its planes, on all threads when that pays: with the wasm
+ * kernels when the float32 path is wasm and the arrays live in the wasm heap (the bias, read by
+ * JavaScript, may be anywhere), else winogradTask.
+ */
 function transform(task: number, s: WinogradShape, a0: F, a1: F, a2?: F): void {
   const aa = checkKernel(s.kernel) ** 2;
-  const { tiles } = winogradTiles(s);
+  const { tiles, tilesH, tilesW } = winogradTiles(s);
   const planes = s.images * (task === 0 ? s.channels : s.outChannels);
   const params = shapeParams(s);
+  const path = s.kernels ?? cpuKernels();
+  const variant = path !== 'ts' && residency(a0, a1, a1) === 7 ? path : undefined;
+  if (variant) {
+    const scratchBytes = 4 * (2 * tilesH + 6) * (8 * Math.ceil(tilesW / 4) + 6);
+    if (!parallelPlanes(task, planes, planes * (tiles / s.images) * aa, params, a0, a1, a2, { variant, scratchBytes })) winogradTaskWasm(wasmState(variant), task, params, a0, a1, a2, 0, planes);
+    return;
+  }
   if (!parallelPlanes(task, planes, planes * (tiles / s.images) * aa, params, a0, a1, a2)) winogradTask(task, params, a0, a1, a2, 0, planes);
 }
 
