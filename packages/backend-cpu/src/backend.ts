@@ -96,7 +96,7 @@ export class CpuBackend implements Backend {
       // WebAssembly kernels address tensors where they are; when the heap cannot grow, ordinary
       // shared memory.
       const memory = (bytes: number) => (hasShared ? new SharedArrayBuffer(bytes * n) : new ArrayBuffer(bytes * n));
-      arr = dt === 'float32' ? (heap?.allocF32(n) ?? new Float32Array(memory(4))) : dt === 'float64' ? new Float64Array(memory(8)) : new Int32Array(n);
+      arr = dt === 'float32' ? (heap?.allocF32(n) ?? new Float32Array(memory(4))) : dt === 'float64' ? new Float64Array(memory(8)) : (heap?.allocI32(n) ?? new Int32Array(n));
       this.#created++;
     }
     this.#live++;
@@ -147,7 +147,7 @@ export class CpuBackend implements Backend {
     let list = this.#pool.get(key);
     if (!list) this.#pool.set(key, (list = []));
     if (list.length < 16) list.push(arr);
-    else if (arr instanceof Float32Array && heap?.contains(arr)) heap.freeF32(arr);
+    else if ((arr instanceof Float32Array || arr instanceof Int32Array) && heap?.contains(arr)) heap.freeView(arr);
     this.#live--;
   }
 
@@ -542,7 +542,7 @@ export class CpuBlocks {
     const planes = this.#planes(x, plan, outShape, 'windowMax');
     const y = this.be.alloc(outShape);
     const argmax = this.be.alloc(outShape, 'int32');
-    windowMax(this.be.data(x), planes, plan, this.be.data(y), this.be.ints(argmax));
+    windowMax(this.be.data(x), planes, plan, this.be.data(y), this.be.ints(argmax), this.be.kernels);
     return { y, argmax };
   }
 

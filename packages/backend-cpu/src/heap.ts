@@ -57,7 +57,7 @@ export class WasmHeap {
       }
     }
     try {
-      return new WasmHeap(new ctor({ initial: 16 }), false, 65536);
+      return new WasmHeap(new ctor({ initial: 16, maximum: 65536 }), false, 65536);
     } catch {
       return undefined;
     }
@@ -94,7 +94,8 @@ export class WasmHeap {
     const list = this.#free.get(size);
     let at = list?.pop();
     if (at === undefined) {
-      if (!this.#reserve(this.#top + size)) return undefined;
+      // 64 bytes of slack past the top block: a kernel may load (never store) a vector past an array's end.
+      if (!this.#reserve(this.#top + size + ALIGN)) return undefined;
       at = this.#top;
       this.#top += size;
     }
@@ -109,21 +110,30 @@ export class WasmHeap {
 
   /**
    * A Float32Array of n elements in the heap, or undefined when the heap is not shared or
-   * cannot grow. If the array is garbage-collected without freeF32, its block is freed then.
+   * cannot grow. If the array is garbage-collected without freeView, its block is freed then.
    */
   allocF32(n: number): Float32Array | undefined {
+    return this.#view(n, (buffer, at) => new Float32Array(buffer, at, n));
+  }
+
+  /** An Int32Array of n elements in the heap (as allocF32). */
+  allocI32(n: number): Int32Array | undefined {
+    return this.#view(n, (buffer, at) => new Int32Array(buffer, at, n));
+  }
+
+  /** Frees an array from allocF32 or allocI32 now (it must not be used afterwards). */
+  freeView(arr: Float32Array | Int32Array): void {
+    this.#registry.unregister(arr);
+    this.free(arr.byteOffset, 4 * arr.length);
+  }
+
+  #view<T extends Float32Array | Int32Array>(n: number, make: (buffer: ArrayBufferLike, at: number) => T): T | undefined {
     if (!this.shared) return undefined;
     const at = this.alloc(4 * n);
     if (at === undefined) return undefined;
-    const arr = new Float32Array(this.buffer(), at, n);
+    const arr = make(this.buffer(), at);
     this.#registry.register(arr, { at, bytes: Math.max(ALIGN, Math.ceil((4 * n) / ALIGN) * ALIGN) }, arr);
     return arr;
-  }
-
-  /** Frees an array from allocF32 now (it must not be used afterwards). */
-  freeF32(arr: Float32Array): void {
-    this.#registry.unregister(arr);
-    this.free(arr.byteOffset, 4 * arr.length);
   }
 
   #release(at: number, size: number): void {

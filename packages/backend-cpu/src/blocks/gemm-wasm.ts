@@ -39,6 +39,9 @@ export interface WasmKernelExports {
   pack_a(src: number, lda: number, trans: number, rows: number, kc: number, alpha: number, dst: number): void;
   pack_b(src: number, ldb: number, trans: number, kc: number, nc: number, dst: number): void;
   add_block(src: number, lds: number, dst: number, ldd: number, rows: number, cols: number): void;
+  max_pool2(x: number, planes: number, H: number, W: number, outH: number, outW: number, y: number, argmax: number): void;
+  wino_filt3(src: number, cstride: number, rev: number, cIn: number, dst: number, stride: number): void;
+  wino_filt5(src: number, cstride: number, rev: number, cIn: number, dst: number, stride: number): void;
 }
 
 /**
@@ -58,10 +61,11 @@ export interface WasmGemmState {
   readonly reserve: (bytes: number, what: () => string) => void;
 }
 
-/** Instantiates a compiled kernels module on `memory` for this thread. */
-export function wasmGemmInstantiate(module: WasmModule, memory: WasmMemory, grow?: (bytes: number) => void): WasmGemmState {
-  const inst = new (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly.Instance(module, { env: { memory } });
-  return wasmGemmState(inst.exports, memory, grow);
+/** Instantiates the kernels module and a GEMM variant's module on `memory` for this thread (synchronously: worker threads). */
+export function wasmGemmInstantiate(kernels: WasmModule, gemm: WasmModule, memory: WasmMemory, grow?: (bytes: number) => void): WasmGemmState {
+  const { Instance } = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+  const imports = { env: { memory } };
+  return wasmGemmState({ ...new Instance(kernels, imports).exports, ...new Instance(gemm, imports).exports }, memory, grow);
 }
 
 /** The state of an instance (its exports) on `memory`. */
@@ -272,13 +276,13 @@ export function wasmGemmTakeStrips(
  * worker's thread, importing the shared memory) and returns its state, set to the scratch block
  * the posting thread sized for this worker (`scratch` = [address, bytes]).
  */
-export function wasmWorkerStates(wasm: { modules: { simd?: WasmModule; relaxed?: WasmModule }; memory?: WasmMemory } | undefined): (variant: number, scratch: ArrayLike<number>) => WasmGemmState {
+export function wasmWorkerStates(wasm: { modules: { kernels?: WasmModule; simd?: WasmModule; relaxed?: WasmModule }; memory?: WasmMemory } | undefined): (variant: number, scratch: ArrayLike<number>) => WasmGemmState {
   const states: { simd?: WasmGemmState; relaxed?: WasmGemmState } = {};
   return (variant, scratch) => {
     const key = variant === 2 ? 'relaxed' : 'simd';
-    const module = wasm?.modules[key];
-    if (!module || !wasm?.memory) throw new Error(`worker thread: no ${key} WebAssembly module or shared memory`);
-    const ws = (states[key] ??= wasmGemmInstantiate(module, wasm.memory));
+    const gemm = wasm?.modules[key], kernels = wasm?.modules.kernels;
+    if (!gemm || !kernels || !wasm?.memory) throw new Error(`worker thread: no ${key} WebAssembly modules or shared memory`);
+    const ws = (states[key] ??= wasmGemmInstantiate(kernels, gemm, wasm.memory));
     ws.base = scratch[0];
     ws.size = scratch[1];
     return ws;

@@ -71,6 +71,31 @@ describe('WebAssembly kernels: detection, forcing, fallback', () => {
     expect(warnings).toEqual(['@hubel/backend-cpu: this engine has no WebAssembly; using the TypeScript kernels']);
   });
 
+  it('without SharedArrayBuffer (a browser page that is not cross-origin isolated) the kernels run on a private memory, tensors stay ordinary arrays, and products match', () => {
+    const code = `delete globalThis.SharedArrayBuffer;
+      const { createCpuBackend, cpuKernels } = await import(${JSON.stringify(dist)});
+      const be = createCpuBackend();
+      const a = be.tensor(Array.from({ length: 37 * 41 }, (_, i) => Math.sin(i)), [37, 41]);
+      const b = be.tensor(Array.from({ length: 41 * 29 }, (_, i) => Math.cos(i)), [41, 29]);
+      const c = be.readSync(be.blocks.gemm(a, b));
+      const plain = !(be.data(a).buffer instanceof ArrayBuffer) ? 'shared' : 'plain';
+      let worst = 0;
+      for (let i = 0; i < 37; i++) for (let j = 0; j < 29; j++) {
+        let s = 0;
+        for (let p = 0; p < 41; p++) s += Math.fround(Math.sin(i * 41 + p)) * Math.fround(Math.cos(p * 29 + j));
+        worst = Math.max(worst, Math.abs(s - c[i * 29 + j]));
+      }
+      console.log(JSON.stringify({ kernels: cpuKernels(), storage: plain, worst, description: be.description }));`;
+    const r = node(code);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { kernels: string; storage: string; worst: number; description: string };
+    expect(out.kernels).toBe('simd');
+    expect(out.storage).toBe('plain');
+    expect(out.description).toBe('CPU (float32, WebAssembly SIMD)');
+    // 41 products of values in [−1, 1] summed in float32: ≤ 41·6e-8·41 ≈ 1e-4 in the worst case.
+    expect(out.worst).toBeLessThan(1e-4);
+  });
+
   it('HUBEL_CPU_KERNELS forces a path; a path the engine lacks gives one warning and the best available', () => {
     const forced = node(`import { cpuKernels } from ${JSON.stringify(dist)}; console.log(cpuKernels());`, [], { HUBEL_CPU_KERNELS: 'ts' });
     expect(forced.stdout.trim()).toBe('ts');

@@ -33,22 +33,36 @@ function warnOnce(message: string): void {
   console.warn(`@hubel/backend-cpu: ${message}; using the TypeScript kernels`);
 }
 
-/** Compiles one variant, or returns undefined (after one warning for the baseline) when the engine cannot. */
-async function compile(b64: string, variant: CpuKernels): Promise<WasmModule | undefined> {
-  if (typeof wasmApi !== 'object') {
-    if (variant === 'simd') warnOnce('this engine has no WebAssembly');
-    return undefined;
-  }
+/**
+ * The module's bytes for the heap's kind of memory. The modules import a shared memory; for a
+ * private one, the import's limits flag byte goes from 0x03 (maximum, shared) to 0x01 (maximum).
+ */
+function forMemory(b64: string, shared: boolean): Uint8Array<ArrayBuffer> {
   const bytes = decode(b64);
-  // Relaxed SIMD is optional: an engine without it simply rejects that module.
-  if (!wasmApi.validate(bytes)) {
-    if (variant === 'simd') warnOnce('this engine has no WebAssembly SIMD');
-    return undefined;
+  if (shared) return bytes;
+  // "memory" (6 bytes), import kind 0x02, limits 0x03, min 1, max 65536 (LEB128 80 80 04).
+  const pattern = [0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x03, 0x01, 0x80, 0x80, 0x04];
+  for (let i = 0; i + pattern.length <= bytes.length; i++) {
+    if (pattern.every((b, j) => bytes[i + j] === b)) {
+      bytes[i + 7] = 0x01;
+      return bytes;
+    }
   }
+  throw new Error('the memory import was not found in the kernels module');
+}
+
+/** Compiles one module, or returns undefined (after one warning, except for the optional relaxed variant) when the engine cannot. */
+async function compile(b64: string, what: 'kernels' | 'simd' | 'relaxed', shared: boolean): Promise<WasmModule | undefined> {
   try {
-    return await wasmApi.compile(bytes);
+    const bytes = forMemory(b64, shared);
+    // Relaxed SIMD is optional: an engine without it simply rejects that module.
+    if (!wasmApi!.validate(bytes)) {
+      if (what !== 'relaxed') warnOnce('this engine has no WebAssembly SIMD');
+      return undefined;
+    }
+    return await wasmApi!.compile(bytes);
   } catch (e) {
-    warnOnce(`the ${variant} WebAssembly kernels failed to compile (${(e as Error).message})`);
+    warnOnce(`the ${what} WebAssembly module failed to compile (${(e as Error).message})`);
     return undefined;
   }
 }
@@ -58,14 +72,20 @@ async function compile(b64: string, variant: CpuKernels): Promise<WasmModule | u
  * live in it; see heap.ts), or undefined without WebAssembly.
  */
 export const heap: WasmHeap | undefined = wasmApi ? WasmHeap.create() : undefined;
-
-const memoryKind = heap?.shared ? 'shared' : 'private';
-/** The compiled modules for the heap's kind of memory (undefined where the engine lacks the feature). Compiled once, at import. */
-export const wasmModules: { readonly simd?: WasmModule; readonly relaxed?: WasmModule } = heap
-  ? { simd: await compile(WASM_MODULES[`simd_${memoryKind}`], 'simd'), relaxed: await compile(WASM_MODULES[`relaxed_${memoryKind}`], 'relaxed') }
-  : {};
 if (!wasmApi) warnOnce('this engine has no WebAssembly');
 else if (!heap) warnOnce('no WebAssembly memory could be created');
+
+/**
+ * The compiled modules for the heap's kind of memory: `kernels`, and the GEMM sweep per variant
+ * (undefined where the engine lacks the feature). Compiled once, at import.
+ */
+export const wasmModules: { readonly kernels?: WasmModule; readonly simd?: WasmModule; readonly relaxed?: WasmModule } = heap
+  ? {
+      kernels: await compile(WASM_MODULES.kernels, 'kernels', heap.shared),
+      simd: await compile(WASM_MODULES.gemm_simd, 'simd', heap.shared),
+      relaxed: await compile(WASM_MODULES.gemm_relaxed, 'relaxed', heap.shared),
+    }
+  : {};
 
 /** The kernel paths this engine can run, best first (always ending in 'ts'). */
 export function availableCpuKernels(): CpuKernels[] {
@@ -123,11 +143,13 @@ export function growScratch(ws: WasmGemmState, bytes: number): void {
  * import, asynchronously: browsers refuse synchronous instantiation of modules over 4 KiB on
  * their main thread.
  */
-async function instantiate(module: WasmModule | undefined): Promise<WasmGemmState | undefined> {
-  if (!module || !heap || !wasmApi) return undefined;
+async function instantiate(gemm: WasmModule | undefined): Promise<WasmGemmState | undefined> {
+  const kernels = wasmModules.kernels;
+  if (!gemm || !kernels || !heap || !wasmApi) return undefined;
   try {
-    const inst = await wasmApi.instantiate(module, { env: { memory: heap.memory } });
-    const ws: WasmGemmState = wasmGemmState(inst.exports, heap.memory, (bytes) => growScratch(ws, bytes));
+    const imports = { env: { memory: heap.memory } };
+    const [a, b] = await Promise.all([wasmApi.instantiate(kernels, imports), wasmApi.instantiate(gemm, imports)]);
+    const ws: WasmGemmState = wasmGemmState({ ...a.exports, ...b.exports }, heap.memory, (bytes) => growScratch(ws, bytes));
     return ws;
   } catch (e) {
     warnOnce(`the WebAssembly kernels failed to instantiate (${(e as Error).message})`);

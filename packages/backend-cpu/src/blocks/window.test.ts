@@ -223,3 +223,29 @@ describe('CpuBlocks window methods', () => {
     expect(() => be.blocks.windowSum(x, be.blocks.windowPlan([axis, axis]), 'one', [1, 1, 3, 3])).toThrowError(/windowSum: \[1, 1, 4, 4\] is not a whole number of 4×4 planes with 2×2 outputs each, as \[1, 1, 3, 3\] requires/);
   });
 });
+
+describe('window block: 2×2 stride-2 max on the wasm kernels', () => {
+  // Heap-resident arrays (backend tensors) take the wasm path; plain arrays the TypeScript one.
+  const be = createCpuBackend();
+  for (const [H, W] of [[28, 28], [14, 14], [7, 9], [2, 2], [4, 18], [5, 3]]) {
+    it(`${H}×${W}, 3 planes: values and argmax equal the TypeScript loop, with ties, −∞ and NaN`, () => {
+      const r = new Rng(H * 100 + W);
+      const planes = 3;
+      const axes = [H, W].map((n) => ({ inSize: n, outSize: Math.floor(n / 2), kernel: 2, stride: 2, dilation: 1, padBegin: 0, padEnd: 0 }));
+      const plan = windowPlan(axes);
+      const xt = be.alloc([planes * H * W]);
+      const x = be.data(xt) as Float32Array;
+      // Small integers make ties common; a few −∞ and NaN (a NaN first tap wins, a later NaN never does).
+      for (let i = 0; i < x.length; i++) x[i] = r.int(4);
+      for (let i = 0; i < x.length; i += 13) x[i] = -Infinity;
+      for (let i = 5; i < x.length; i += 17) x[i] = NaN;
+      const n = planes * plan.outPlane;
+      const y = be.data(be.alloc([n])) as Float32Array, am = be.ints(be.alloc([n], 'int32'));
+      windowMax(x, planes, plan, y, am);
+      const yRef = new Float32Array(n), amRef = new Int32Array(n);
+      windowMax(Float32Array.from(x), planes, plan, yRef, amRef);
+      expect(Array.from(am)).toEqual(Array.from(amRef));
+      expect(Array.from(y)).toEqual(Array.from(yRef));
+    });
+  }
+});

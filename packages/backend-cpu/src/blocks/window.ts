@@ -10,6 +10,7 @@
  */
 import { HubelError } from '@hubel/core';
 import type { F } from './gemm.js';
+import { cpuKernels, residency, wasmState, type CpuKernels } from './wasm-kernels.js';
 
 /** One spatial axis of a window geometry, pads already resolved (ONNX order is begin, end). */
 export interface WindowAxis {
@@ -183,8 +184,15 @@ export function windowPlan(axes: readonly WindowAxis[]): WindowPlan {
  * maximum in row-major window order (strict `>` keeps the earliest on ties; a NaN first tap
  * propagates). y and argmax hold planes·outPlane elements.
  */
-export function windowMax(x: F, planes: number, plan: WindowPlan, y: F, argmax: Int32Array): void {
+export function windowMax(x: F, planes: number, plan: WindowPlan, y: F, argmax: Int32Array, kernels?: CpuKernels): void {
   const { rows, cols, leadStart, leadOffsets } = plan;
+  // 2×2 windows at stride 2 inside the image (the common max pooling), on the wasm kernels when
+  // the arrays live in the wasm heap.
+  const path = kernels ?? cpuKernels();
+  if (path !== 'ts' && plan.lead.length === 0 && x instanceof Float32Array && y instanceof Float32Array && residency(x, y, argmax) === 7 && pairs(rows) && pairs(cols)) {
+    wasmState(path).k.max_pool2(x.byteOffset, planes, rows.inSize, cols.inSize, rows.outSize, cols.outSize, y.byteOffset, argmax.byteOffset);
+    return;
+  }
   const W = cols.inSize;
   const rowStep = rows.step * W;
   const colStep = cols.step;
@@ -221,6 +229,17 @@ export function windowMax(x: F, planes: number, plan: WindowPlan, y: F, argmax: 
       }
     }
   }
+}
+
+const pairTables = new WeakMap<WindowTable, boolean>();
+/** Whether every window of the axis is 2 adjacent taps at 2·o, all in the image (memoized per table). */
+function pairs(t: WindowTable): boolean {
+  let v = pairTables.get(t);
+  if (v === undefined) {
+    v = t.step === 1 && t.inSize >= 2 * t.outSize && t.count.every((c, o) => c === 2 && t.first[o] === 2 * o);
+    pairTables.set(t, v);
+  }
+  return v;
 }
 
 function divisorFactors(t: WindowTable, divisor: WindowDivisor): Float64Array {

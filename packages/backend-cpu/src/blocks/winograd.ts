@@ -97,8 +97,16 @@ function filterRows5(src: Float64Array, srcOff: number, srcStep: number, dst: Fl
  * is read as the transposed, 180°-rotated filter of a [C, Cout, r, r] weight (the filter of the
  * convolution's input gradient): g[i, j] = w[c', o', r − 1 − i, r − 1 − j], o' = c, c' = o.
  */
-export function winogradFilters(r: number, w: F, cOut: number, cIn: number, adjoint: boolean, u: F): void {
+export function winogradFilters(r: number, w: F, cOut: number, cIn: number, adjoint: boolean, u: F, kernels?: CpuKernels): void {
   const alpha = checkKernel(r);
+  const path = kernels ?? cpuKernels();
+  if (path !== 'ts' && w instanceof Float32Array && u instanceof Float32Array && residency(w, u, u) === 7) {
+    // Four filters of one output channel per vector (wasm kernels), U_ξ a plane apart.
+    const rr = r * r, k = wasmState(path).k;
+    const filt = r === 3 ? k.wino_filt3 : k.wino_filt5;
+    for (let o = 0; o < cOut; o++) filt(w.byteOffset + 4 * (adjoint ? o * rr : o * cIn * rr), 4 * (adjoint ? cOut * rr : rr), adjoint ? 1 : 0, cIn, u.byteOffset + 4 * o * cIn, winogradPlane(cOut * cIn));
+    return;
+  }
   const rows = r === 3 ? filterRows3 : filterRows5;
   const rr = r * r, aa = alpha * alpha, stride = winogradPlane(cOut * cIn); // between the α² matrices U_ξ
   const filter = new Float64Array(rr), t = new Float64Array(alpha * r), out = new Float64Array(aa);
@@ -356,7 +364,7 @@ export function winogradScratchSizes(s: WinogradShape): { u: number; v: number; 
 export function winogradConv(x: F, w: F, bias: F | undefined, s: WinogradShape, adjoint: boolean, y: F, u: F, v: F, mm: F, inputsReady = false): void {
   const aa = checkKernel(s.kernel) ** 2;
   const { tiles } = winogradTiles(s);
-  winogradFilters(s.kernel, w, s.outChannels, s.channels, adjoint, u);
+  winogradFilters(s.kernel, w, s.outChannels, s.channels, adjoint, u, s.kernels);
   if (!inputsReady) transform(0, s, x, v);
   for (let xi = 0; xi < aa; xi++) {
     gemm({
