@@ -313,6 +313,105 @@ function addBlock() {
   );
 }
 
+/**
+ * Products with 1–3 rows (a fully connected layer on one image), read in place instead of packed:
+ * C[i, j] += α·Σ_p A[i, p]·op(B)[p, j] for i < m, byte addresses, strides in elements.
+ * gemv_t (op(B) = Bᵀ, rows of B are columns of op(B)): one dot product per (j, i), two f32x4
+ * accumulators over p, then the lanes and the last k mod 8 terms in a fixed order.
+ * gemv_n: each row of C gathers 4 rows of B at a time, t = Σ_q (α·A[i, p+q])·B[p+q, j] then
+ * C += t, the same grouping in the vector body and the scalar tail (so a column's result does not
+ * depend on where a strip of columns starts).
+ */
+function gemv() {
+  const params = `(param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32) (param $m i32) (param $n i32) (param $k i32) (param $alpha f32)`;
+  const bRow = (q) => `(i32.add (local.get $br) (i32.mul (local.get $ldbb) (i32.const ${q})))`;
+  return lines(
+    `  (func $gemv_t (export "gemv_t") ${params}`,
+    `    (local $i i32) (local $j i32) (local $p i32) (local $ar i32) (local $br i32) (local $v0 v128) (local $v1 v128) (local $s f32) (local $cp i32)`,
+    `    (block $jd (loop $jl`,
+    `      (br_if $jd (i32.ge_u (local.get $j) (local.get $n)))`,
+    `      (local.set $i (i32.const 0))`,
+    `      (block $id (loop $il`,
+    `        (br_if $id (i32.ge_u (local.get $i) (local.get $m)))`,
+    `        (local.set $ar (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $lda)) (i32.const 2))))`,
+    `        (local.set $br (i32.add (local.get $b) (i32.shl (i32.mul (local.get $j) (local.get $ldb)) (i32.const 2))))`,
+    `        (local.set $v0 (v128.const i32x4 0 0 0 0))`,
+    `        (local.set $v1 (v128.const i32x4 0 0 0 0))`,
+    `        (local.set $p (i32.const 0))`,
+    `        (block $pd (loop $pl`,
+    `          (br_if $pd (i32.gt_u (i32.add (local.get $p) (i32.const 8)) (local.get $k)))`,
+    `          (local.set $v0 (f32x4.add (local.get $v0) (f32x4.mul (v128.load (local.get $ar)) (v128.load (local.get $br)))))`,
+    `          (local.set $v1 (f32x4.add (local.get $v1) (f32x4.mul (v128.load offset=16 (local.get $ar)) (v128.load offset=16 (local.get $br)))))`,
+    `          (local.set $ar (i32.add (local.get $ar) (i32.const 32)))`,
+    `          (local.set $br (i32.add (local.get $br) (i32.const 32)))`,
+    `          (local.set $p (i32.add (local.get $p) (i32.const 8)))`,
+    `          (br $pl)))`,
+    `        (local.set $v0 (f32x4.add (local.get $v0) (local.get $v1)))`,
+    `        (local.set $s (f32.add (f32.add (f32x4.extract_lane 0 (local.get $v0)) (f32x4.extract_lane 1 (local.get $v0))) (f32.add (f32x4.extract_lane 2 (local.get $v0)) (f32x4.extract_lane 3 (local.get $v0)))))`,
+    `        (block $td (loop $tl`,
+    `          (br_if $td (i32.ge_u (local.get $p) (local.get $k)))`,
+    `          (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $ar)) (f32.load (local.get $br)))))`,
+    `          (local.set $ar (i32.add (local.get $ar) (i32.const 4)))`,
+    `          (local.set $br (i32.add (local.get $br) (i32.const 4)))`,
+    `          (local.set $p (i32.add (local.get $p) (i32.const 1)))`,
+    `          (br $tl)))`,
+    `        (local.set $cp (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldc)) (local.get $j)) (i32.const 2))))`,
+    `        (f32.store (local.get $cp) (f32.add (f32.load (local.get $cp)) (f32.mul (local.get $alpha) (local.get $s))))`,
+    `        (local.set $i (i32.add (local.get $i) (i32.const 1)))`,
+    `        (br $il)))`,
+    `      (local.set $j (i32.add (local.get $j) (i32.const 1)))`,
+    `      (br $jl)))`,
+    `  )`,
+    `  (func $gemv_n (export "gemv_n") ${params}`,
+    `    (local $i i32) (local $j i32) (local $p i32) (local $q i32) (local $ar i32) (local $br i32) (local $cr i32) (local $ldbb i32) (local $x i32)`,
+    `    (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $s3 f32) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $t v128) (local $ts f32)`,
+    `    (local.set $ldbb (i32.shl (local.get $ldb) (i32.const 2)))`,
+    `    (block $id (loop $il`,
+    `      (br_if $id (i32.ge_u (local.get $i) (local.get $m)))`,
+    `      (local.set $ar (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $lda)) (i32.const 2))))`,
+    `      (local.set $cr (i32.add (local.get $c) (i32.shl (i32.mul (local.get $i) (local.get $ldc)) (i32.const 2))))`,
+    `      (local.set $p (i32.const 0))`,
+    `      (block $pd (loop $pl`,
+    `        (br_if $pd (i32.ge_u (local.get $p) (local.get $k)))`,
+    `        ;; q = min(4, k − p) rows of B this step; missing ones weigh 0 (and are not read)`,
+    `        (local.set $q (i32.sub (local.get $k) (local.get $p)))`,
+    `        (if (i32.gt_u (local.get $q) (i32.const 4)) (then (local.set $q (i32.const 4))))`,
+    `        (local.set $s0 (f32.mul (local.get $alpha) (f32.load (local.get $ar))))`,
+    `        (local.set $s1 (if (result f32) (i32.gt_u (local.get $q) (i32.const 1)) (then (f32.mul (local.get $alpha) (f32.load offset=4 (local.get $ar)))) (else (f32.const 0))))`,
+    `        (local.set $s2 (if (result f32) (i32.gt_u (local.get $q) (i32.const 2)) (then (f32.mul (local.get $alpha) (f32.load offset=8 (local.get $ar)))) (else (f32.const 0))))`,
+    `        (local.set $s3 (if (result f32) (i32.gt_u (local.get $q) (i32.const 3)) (then (f32.mul (local.get $alpha) (f32.load offset=12 (local.get $ar)))) (else (f32.const 0))))`,
+    `        (local.set $w0 (f32x4.splat (local.get $s0)))`,
+    `        (local.set $w1 (f32x4.splat (local.get $s1)))`,
+    `        (local.set $w2 (f32x4.splat (local.get $s2)))`,
+    `        (local.set $w3 (f32x4.splat (local.get $s3)))`,
+    `        (local.set $br (i32.add (local.get $b) (i32.shl (i32.mul (local.get $p) (local.get $ldb)) (i32.const 2))))`,
+    `        (local.set $j (i32.const 0))`,
+    `        (if (i32.eq (local.get $q) (i32.const 4)) (then`,
+    `          (block $vd (loop $vl`,
+    `            (br_if $vd (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)))`,
+    `            (local.set $x (i32.shl (local.get $j) (i32.const 2)))`,
+    `            (local.set $t (f32x4.mul (local.get $w0) (v128.load (i32.add ${bRow(0)} (local.get $x)))))`,
+    ...[1, 2, 3].map((q) => `            (local.set $t (f32x4.add (local.get $t) (f32x4.mul (local.get $w${q}) (v128.load (i32.add ${bRow(q)} (local.get $x))))))`),
+    `            (v128.store (i32.add (local.get $cr) (local.get $x)) (f32x4.add (v128.load (i32.add (local.get $cr) (local.get $x))) (local.get $t)))`,
+    `            (local.set $j (i32.add (local.get $j) (i32.const 4)))`,
+    `            (br $vl)))))`,
+    `        (block $sd (loop $sl`,
+    `          (br_if $sd (i32.ge_u (local.get $j) (local.get $n)))`,
+    `          (local.set $x (i32.shl (local.get $j) (i32.const 2)))`,
+    `          (local.set $ts (f32.mul (local.get $s0) (f32.load (i32.add ${bRow(0)} (local.get $x)))))`,
+    ...[1, 2, 3].map((q) => `          (if (i32.gt_u (local.get $q) (i32.const ${q})) (then (local.set $ts (f32.add (local.get $ts) (f32.mul (local.get $s${q}) (f32.load (i32.add ${bRow(q)} (local.get $x))))))))`),
+    `          (f32.store (i32.add (local.get $cr) (local.get $x)) (f32.add (f32.load (i32.add (local.get $cr) (local.get $x))) (local.get $ts)))`,
+    `          (local.set $j (i32.add (local.get $j) (i32.const 1)))`,
+    `          (br $sl)))`,
+    `        (local.set $ar (i32.add (local.get $ar) (i32.const 16)))`,
+    `        (local.set $p (i32.add (local.get $p) (i32.const 4)))`,
+    `        (br $pl)))`,
+    `      (local.set $i (i32.add (local.get $i) (i32.const 1)))`,
+    `      (br $il)))`,
+    `  )`,
+  );
+}
+
 // ---- Winograd F(2×2, r×r) transforms, four tiles side by side in the lanes of each vector ----
 
 /** Bᵀ of F(2, 3) (α = 4) and F(2, 5) (α = 6): rows of coefficients on d0 … d(α−1). */
@@ -519,6 +618,46 @@ function winoFilt(r) {
   );
 }
 
+/**
+ * pad_plane(src, h, w, dst, rows, ld, r0, c0): the h×w plane at src copied into the rows×ld plane
+ * at dst with its (0, 0) at row r0, column c0 (either may be negative: clipped), zeros elsewhere.
+ * crop_plane(src, ld, dst, h, w): the top-left h×w of a plane with row stride ld, copied to a
+ * dense h×w plane. Byte addresses; sizes in elements.
+ */
+function planeCopies() {
+  return lines(
+    `  (func $pad_plane (export "pad_plane") (param $src i32) (param $h i32) (param $w i32) (param $dst i32) (param $rows i32) (param $ld i32) (param $r0 i32) (param $c0 i32)`,
+    `    (local $y i32) (local $y1 i32) (local $w0 i32) (local $w1 i32)`,
+    `    (memory.fill (local.get $dst) (i32.const 0) (i32.shl (i32.mul (local.get $rows) (local.get $ld)) (i32.const 2)))`,
+    `    ;; columns w0 … w1 − 1 of the source land inside the destination`,
+    `    (local.set $w0 (select (i32.sub (i32.const 0) (local.get $c0)) (i32.const 0) (i32.lt_s (local.get $c0) (i32.const 0))))`,
+    `    (local.set $w1 (select (local.get $w) (i32.sub (local.get $ld) (local.get $c0)) (i32.lt_s (local.get $w) (i32.sub (local.get $ld) (local.get $c0)))))`,
+    `    (if (i32.le_s (local.get $w1) (local.get $w0)) (then (return)))`,
+    `    (local.set $y (select (i32.sub (i32.const 0) (local.get $r0)) (i32.const 0) (i32.lt_s (local.get $r0) (i32.const 0))))`,
+    `    (local.set $y1 (select (local.get $h) (i32.sub (local.get $rows) (local.get $r0)) (i32.lt_s (local.get $h) (i32.sub (local.get $rows) (local.get $r0)))))`,
+    `    (block $done (loop $rl`,
+    `      (br_if $done (i32.ge_s (local.get $y) (local.get $y1)))`,
+    `      (memory.copy`,
+    `        (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (i32.add (local.get $y) (local.get $r0)) (local.get $ld)) (i32.add (local.get $c0) (local.get $w0))) (i32.const 2)))`,
+    `        (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $y) (local.get $w)) (local.get $w0)) (i32.const 2)))`,
+    `        (i32.shl (i32.sub (local.get $w1) (local.get $w0)) (i32.const 2)))`,
+    `      (local.set $y (i32.add (local.get $y) (i32.const 1)))`,
+    `      (br $rl)))`,
+    `  )`,
+    `  (func $crop_plane (export "crop_plane") (param $src i32) (param $ld i32) (param $dst i32) (param $h i32) (param $w i32)`,
+    `    (local $y i32)`,
+    `    (block $done (loop $rl`,
+    `      (br_if $done (i32.ge_u (local.get $y) (local.get $h)))`,
+    `      (memory.copy`,
+    `        (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $y) (local.get $w)) (i32.const 2)))`,
+    `        (i32.add (local.get $src) (i32.shl (i32.mul (local.get $y) (local.get $ld)) (i32.const 2)))`,
+    `        (i32.shl (local.get $w) (i32.const 2)))`,
+    `      (local.set $y (i32.add (local.get $y) (i32.const 1)))`,
+    `      (br $rl)))`,
+    `  )`,
+  );
+}
+
 // ---- Window loops ----
 
 /**
@@ -627,6 +766,7 @@ function moduleTexts() {
       packA(),
       packB(),
       addBlock(),
+      gemv(),
       winoIn(4),
       winoIn(6),
       winoOut(4),
@@ -635,6 +775,7 @@ function moduleTexts() {
       winoGrad(6),
       winoFilt(3),
       winoFilt(5),
+      planeCopies(),
       maxPool2(),
       `)`,
       ``,

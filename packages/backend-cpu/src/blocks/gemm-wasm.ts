@@ -39,6 +39,8 @@ export interface WasmKernelExports {
   pack_a(src: number, lda: number, trans: number, rows: number, kc: number, alpha: number, dst: number): void;
   pack_b(src: number, ldb: number, trans: number, kc: number, nc: number, dst: number): void;
   add_block(src: number, lds: number, dst: number, ldd: number, rows: number, cols: number): void;
+  gemv_t(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, alpha: number): void;
+  gemv_n(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, alpha: number): void;
   max_pool2(x: number, planes: number, H: number, W: number, outH: number, outW: number, y: number, argmax: number): void;
   wino_filt3(src: number, cstride: number, rev: number, cIn: number, dst: number, stride: number): void;
   wino_filt5(src: number, cstride: number, rev: number, cIn: number, dst: number, stride: number): void;
@@ -201,6 +203,11 @@ export function wasmGemmBlocked(
   c: F, cOff: number, ldc: number, alpha: number,
   aPacked: boolean,
 ): void {
+  if (m <= 3 && !transA && resident === 7) {
+    // One to three rows (a dense layer on one image): read op(B) in place, no packing.
+    (transB ? ws.k.gemv_t : ws.k.gemv_n)(a.byteOffset + 4 * aOff, lda, b.byteOffset + 4 * bOff, ldb, c.byteOffset + 4 * cOff, ldc, m, n, k, alpha);
+    return;
+  }
   const lay = wasmGemmLayout(m, k);
   wasmReserve(ws, lay.end * 4, () => `a ${m}×${n}×${k} product`);
   const base = ws.base >> 2;

@@ -290,27 +290,20 @@ export function winogradTaskWasm(ws: WasmGemmState, task: number, params: ArrayL
   const rows = task === 0 ? 2 * tilesH + alpha - 2 : 2 * tilesH;
   const ld = task === 0 ? 8 * groups + alpha - 1 : 8 * groups;
   ws.reserve(4 * rows * ld, () => `a Winograd transform of ${tilesH}×${tilesW} tiles`);
-  const f32 = ws.f32, base = ws.base >> 2;
+  const base = ws.base >> 2;
   const k = ws.k as unknown as Record<string, (...args: number[]) => void>;
-  /** Copies an h×w plane at element src of the heap into the scratch, at row r0 and column c0, zero elsewhere (clipped). */
-  const padCopy = (src: number, h: number, w: number, r0: number, c0: number) => {
-    f32.fill(0, base, base + rows * ld);
-    const w0 = Math.max(0, -c0), w1 = Math.min(w, ld - c0);
-    for (let y = Math.max(0, -r0); y < h && y + r0 < rows; y++) if (w1 > w0) f32.copyWithin(base + (y + r0) * ld + c0 + w0, src + y * w + w0, src + y * w + w1);
-  };
   for (let plane = from; plane < to; plane++) {
     if (task === 0) {
       const n = Math.floor(plane / channels), c = plane - n * channels;
-      padCopy(a0.byteOffset / 4 + plane * inH * inW, inH, inW, padTop, padLeft);
+      k.pad_plane(a0.byteOffset + 4 * plane * inH * inW, inH, inW, 4 * base, rows, ld, padTop, padLeft);
       k[`wino_in${alpha}`](4 * base, ld, tilesH, tilesW, a1.byteOffset + 4 * (c * tiles + n * tilesH * tilesW), planeStride(channels * tiles));
     } else if (task === 1) {
       const n = Math.floor(plane / outChannels), o = plane - n * outChannels;
       k[`wino_out${alpha}`](a0.byteOffset + 4 * (o * tiles + n * tilesH * tilesW), planeStride(outChannels * tiles), tilesH, tilesW, 4 * base, ld, a2 ? a2[o] : 0);
-      const y = a1.byteOffset / 4 + plane * outH * outW;
-      for (let r = 0; r < outH; r++) f32.copyWithin(y + r * outW, base + r * ld, base + r * ld + outW);
+      k.crop_plane(4 * base, ld, a1.byteOffset + 4 * plane * outH * outW, outH, outW);
     } else {
       const n = Math.floor(plane / outChannels), o = plane - n * outChannels;
-      padCopy(a0.byteOffset / 4 + plane * outH * outW, outH, outW, 0, 0);
+      k.pad_plane(a0.byteOffset + 4 * plane * outH * outW, outH, outW, 4 * base, rows, ld, 0, 0);
       k[`wino_grad${alpha}`](4 * base, ld, tilesH, tilesW, a1.byteOffset + 4 * (o * tiles + n * tilesH * tilesW), planeStride(outChannels * tiles));
     }
   }
