@@ -18,6 +18,7 @@
  * (measured 6–14% slower; see packages/backend-cpu/README.md). This file also runs
  * from source (`node --import tsx bench/run.ts`), with that cost.
  */
+import { cpuKernels, kernelPeakGflops } from '@hubel/backend-cpu';
 import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -70,6 +71,10 @@ for (const w of peers ? [] : selected) {
     continue;
   }
   for (let i = 0; i < (w.warmup ?? 2); i++) await inst.run();
+  // The bound, measured just before this workload (the host's speed drifts): the wasm
+  // micro-kernel's GFLOP/s on cached panels, one thread (kernelPeakGflops).
+  const cpu = (inst.backend ?? 'cpu').toLowerCase().startsWith('cpu');
+  const bound = cpu && w.flops ? kernelPeakGflops(200) : undefined;
   const times: number[] = [];
   for (let i = 0; i < (w.runs ?? runs); i++) {
     const t0 = performance.now();
@@ -82,6 +87,11 @@ for (const w of peers ? [] : selected) {
   if (w.flops) out.gflops = Number((w.flops / (ms * 1e6)).toFixed(3));
   if (w.images) out.images_per_s = Number(((w.images * 1000) / ms).toFixed(1));
   if (w.examples) out.examples_per_s = Number(((w.examples * 1000) / ms).toFixed(1));
+  if (bound && w.flops) {
+    out.kernel_peak_gflops = Number(bound.toFixed(2));
+    out.of_bound = Number((w.flops / (ms * 1e6) / (bound * (inst.threads ?? 1))).toFixed(3));
+  }
+  if (cpu) out.kernels = cpuKernels();
   out.runs = times.length;
   out.min_ms = Number(Math.min(...times).toFixed(3));
   out.threads = inst.threads ?? 1;

@@ -1,6 +1,7 @@
 // `pnpm bench --peers`: each selected workload on Hubel's CPU backend (through the workload's
 // own setup and run, as `pnpm bench` times it), on TensorFlow.js's WebAssembly backend and on
 // ONNX Runtime, the three interleaved run by run so that the host's drift hits all alike.
+import { cpuKernels, kernelPeakGflops } from '@hubel/backend-cpu';
 import { availableParallelism } from 'node:os';
 import { setGemmThreads } from '@hubel/backend-cpu';
 import type { Workload, WorkloadInstance } from '../workload.js';
@@ -160,6 +161,15 @@ export async function benchPeers(w: Workload, peers: readonly PeerLoad[], o: { r
 
     const hubelMs = median(times.get('hubel')!);
     line.hubel_ms = ms(hubelMs);
+    // Hubel's GFLOP/s as a fraction of the wasm micro-kernel's rate on cached panels × its
+    // threads (kernelPeakGflops, measured now, in the same sitting).
+    const bound = kernelPeakGflops(200);
+    if (w.flops && bound) {
+      line.hubel_gflops = Number((w.flops / (hubelMs * 1e6)).toFixed(2));
+      line.kernel_peak_gflops = Number(bound.toFixed(2));
+      line.hubel_of_bound = Number((w.flops / (hubelMs * 1e6) / (bound * (s.hubel.threads ?? 1))).toFixed(3));
+    }
+    line.hubel_kernels = cpuKernels();
     for (const p of peers) line[`${p.key}_ms`] = times.has(p.key) ? ms(median(times.get(p.key)!)) : null;
     for (const p of peers) line[`hubel_vs_${p.vs}`] = times.has(p.key) ? Number((median(times.get(p.key)!) / hubelMs).toFixed(3)) : null;
     line.threads = o.threads;

@@ -14,7 +14,7 @@ export { winogradConv, winogradFilterGrad, winogradFilterGradScratchSizes, winog
 export { transpose } from './blocks/transpose.js';
 export { padSource, type PadMode } from './blocks/pad.js';
 export { setGemmThreads, gemmThreads, gemmThreadStats } from './blocks/gemm-threads.js';
-export { availableCpuKernels, cpuKernels, setCpuKernels, type CpuKernels, type CpuKernelsChoice } from './blocks/wasm-kernels.js';
+export { availableCpuKernels, cpuKernels, kernelPeakGflops, setCpuKernels, type CpuKernels, type CpuKernelsChoice } from './blocks/wasm-kernels.js';
 export { windowTable, windowPlan, windowMax, windowSum, windowSumBackward, scatterAdd, type WindowAxis, type WindowTable, type WindowPlan, type WindowDivisor } from './blocks/window.js';
 
 declare module '@hubel/core' {

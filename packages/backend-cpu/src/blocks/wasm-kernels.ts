@@ -169,3 +169,36 @@ export function residency(a: { readonly buffer: ArrayBufferLike }, b: { readonly
   if (!heap?.shared) return 0;
   return (heap.contains(a) ? 1 : 0) | (heap.contains(b) ? 2 : 0) | (heap.contains(c) ? 4 : 0);
 }
+
+/**
+ * The bound a float32 product can reach on one thread here: GFLOP/s of the wasm 4×8 micro-kernel
+ * sweep (gemm_block) over packed panels that stay in cache (120×256 of A, 256×1024 of B, as one
+ * MC×KC block against one KC×NC panel), timed for about `ms` milliseconds; undefined on the
+ * TypeScript path. Benchmarks quote each workload's GFLOP/s as a fraction of this × threads.
+ */
+export function kernelPeakGflops(ms = 300, path: CpuKernels = cpuKernels()): number | undefined {
+  if (path === 'ts' || !heap) return undefined;
+  const ws = wasmState(path);
+  const mc = 120, nc = 1024, kc = 256;
+  const bytes = 4 * (mc * kc + kc * nc + mc * nc);
+  const at = heap.alloc(bytes);
+  if (at === undefined) return undefined;
+  try {
+    const f32 = new Float32Array(heap.buffer(), at, bytes / 4);
+    for (let i = 0; i < f32.length; i++) f32[i] = ((i * 7919) % 1000) / 1000 - 0.5;
+    const pa = at, pb = at + 4 * mc * kc, c = pb + 4 * kc * nc;
+    const flops = 2 * mc * nc * kc;
+    ws.k.gemm_block(pa, pb, c, mc, nc, kc, nc); // warm-up (compiles the function)
+    let runs = 0;
+    const t0 = performance.now();
+    let t = t0;
+    while (t - t0 < ms) {
+      ws.k.gemm_block(pa, pb, c, mc, nc, kc, nc);
+      runs++;
+      t = performance.now();
+    }
+    return (flops * runs) / ((t - t0) * 1e6);
+  } finally {
+    heap.free(at, bytes);
+  }
+}

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { createCpuBackend, gemmThreadStats, setGemmThreads, type ConvGeometry } from '@hubel/backend-cpu';
+import { availableCpuKernels, createCpuBackend, gemmThreadStats, setGemmThreads, type ConvGeometry } from '@hubel/backend-cpu';
 import { Rng } from '@hubel/core';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -60,11 +60,14 @@ const cases: { r: number; n: number; c: number; cOut: number; inH: number; inW: 
 ];
 
 describe('Winograd F(2×2, r×r) against the direct convolution', () => {
-  for (const dtype of ['float64', 'float32'] as const)
+  // float64 (TypeScript), and float32 on every kernel path this engine has (wasm transforms and
+  // GEMM, or TypeScript).
+  const modes = [['float64', undefined] as const, ...availableCpuKernels().map((kn) => ['float32', kn] as const)];
+  for (const [dtype, kernels] of modes)
     for (const [t, k] of cases.entries()) {
-      const label = `${dtype}: ${k.r}×${k.r}, ${k.n}×${k.c}×${k.inH}×${k.inW} → ${k.cOut}, pads ${k.pads.join(',')}`;
+      const label = `${dtype}${kernels ? ` (${kernels} kernels)` : ''}: ${k.r}×${k.r}, ${k.n}×${k.c}×${k.inH}×${k.inW} → ${k.cOut}, pads ${k.pads.join(',')}`;
       it(`forward with bias, the adjoint (input gradient) and the weight gradient, ${label}`, async () => {
-        const be = createCpuBackend({ dtype });
+        const be = createCpuBackend({ dtype, kernels });
         const r = new Rng(t + 1);
         const g = geometry(k.r, k.c, k.inH, k.inW, k.pads);
         const xv = Array.from({ length: k.n * k.c * k.inH * k.inW }, () => r.normal());
@@ -112,11 +115,11 @@ describe('Winograd F(2×2, r×r) against the direct convolution', () => {
       });
     }
 
-  it('transforms shared by the worker threads (planes split among them) give bitwise the one-thread results', async () => {
+  it.each(availableCpuKernels())('transforms shared by the worker threads (planes split among them) give bitwise the one-thread results (%s kernels)', async (kernels) => {
     afterAll(() => setGemmThreads(Math.max(1, Math.min(4, availableParallelism()))));
     // 8 images of 16×14×14 → 16, 5×5 pad 2: 128 planes of 49 tiles × 36 — above the
     // threshold (2¹⁷ scalars) at which the transforms go to the threads.
-    const be = createCpuBackend();
+    const be = createCpuBackend({ kernels });
     const r = new Rng(11);
     const g = geometry(5, 16, 14, 14, [2, 2, 2, 2]);
     const x = be.tensor(Float32Array.from({ length: 8 * 16 * 196 }, () => r.normal()), [8, 16, 14, 14]);
