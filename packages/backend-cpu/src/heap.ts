@@ -41,14 +41,14 @@ export class WasmHeap {
 
   /**
    * A heap over a new memory: shared with a maximum of 4 GiB, 1 GiB or 256 MiB (the first the
-   * engine grants) where SharedArrayBuffer exists, else private (scratch only; growth of a
-   * private memory detaches its buffer, so tensors never live there).
+   * engine grants; `maxPagesWanted` in 64 KiB pages) where SharedArrayBuffer exists, else private
+   * (scratch only; growth of a private memory detaches its buffer, so tensors never live there).
    */
-  static create(): WasmHeap | undefined {
+  static create(maxPagesWanted: readonly number[] = [65536, 16384, 4096]): WasmHeap | undefined {
     const ctor = (globalThis as { WebAssembly?: { Memory: MemoryCtor } }).WebAssembly?.Memory;
     if (!ctor) return undefined;
     if (typeof SharedArrayBuffer === 'function') {
-      for (const maxPages of [65536, 16384, 4096]) {
+      for (const maxPages of maxPagesWanted) {
         try {
           return new WasmHeap(new ctor({ initial: 16, maximum: maxPages, shared: true }), true, maxPages);
         } catch {
