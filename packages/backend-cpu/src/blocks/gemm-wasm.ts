@@ -40,7 +40,6 @@ export interface WasmKernelExports {
   pack_b(src: number, ldb: number, trans: number, kc: number, nc: number, dst: number): void;
   add_block(src: number, lds: number, dst: number, ldd: number, rows: number, cols: number): void;
   gemv_t(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, alpha: number): void;
-  gemv_n(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, alpha: number): void;
   max_pool2(x: number, planes: number, H: number, W: number, outH: number, outW: number, y: number, argmax: number): void;
   wino_filt3(src: number, cstride: number, rev: number, cIn: number, dst: number, stride: number): void;
   wino_filt5(src: number, cstride: number, rev: number, cIn: number, dst: number, stride: number): void;
@@ -114,7 +113,9 @@ export function wasmGemmLayout(m: number, k: number): { readonly whole: boolean;
  * Packs α·op(A)[i0:i0+mc, p0:p0+kc] into f32 at `off` as 4-row panels f32[off + ir·kc + p·4 + r],
  * zero past mc (mc rounded up to 4 rows).
  */
-export function wasmPackA(a: F, aOff: number, lda: number, transA: boolean, i0: number, mc: number, p0: number, kc: number, alpha: number, f32: Float32Array, off: number): void {
+export function wasmPackA(a: F, aOff: number, lda: number, transA: boolean, i0: number, mc: number, p0: number, kc: number, alphaIn: number, f32: Float32Array, off: number): void {
+  // α as the wasm kernels see it (an f32 parameter): the same packed values on every path.
+  const alpha = Math.fround(alphaIn);
   for (let ir = 0; ir < mc; ir += 4) {
     let d = off + ir * kc;
     if (ir + 4 <= mc) {
@@ -203,9 +204,10 @@ export function wasmGemmBlocked(
   c: F, cOff: number, ldc: number, alpha: number,
   aPacked: boolean,
 ): void {
-  if (m <= 3 && !transA && resident === 7) {
-    // One to three rows (a dense layer on one image): read op(B) in place, no packing.
-    (transB ? ws.k.gemv_t : ws.k.gemv_n)(a.byteOffset + 4 * aOff, lda, b.byteOffset + 4 * bOff, ldb, c.byteOffset + 4 * cOff, ldc, m, n, k, alpha);
+  if (m <= 3 && !transA && transB && resident === 7) {
+    // One to three rows times Bᵀ (a dense layer on one image): B read in place, no packing,
+    // each element summed as the packed path sums it.
+    ws.k.gemv_t(a.byteOffset + 4 * aOff, lda, b.byteOffset + 4 * bOff, ldb, c.byteOffset + 4 * cOff, ldc, m, n, k, alpha);
     return;
   }
   const lay = wasmGemmLayout(m, k);
