@@ -56,8 +56,11 @@ const started = Date.now();
  * default level. Measured on 2026-12-06 (packages at 0.1.0): 95,233 bytes minified, 32,527 bytes
  * gzipped. The budget is 26% above that; raise it deliberately, in the commit that grows it.
  * (For comparison, the WebGPU page with six layer packages measured 192,187 / 57,989 bytes.)
+ * Raised on 2026-12-06 for the CPU backend's WebAssembly SIMD kernels (38 kB of wasm, inlined as
+ * base64 so that bundlers need no configuration): the page measured 159,259 / 47,452 bytes, and
+ * the budget keeps about 10% above that.
  */
-const CPU_PAGE_BUDGET = { minified: 120_000, gzip: 41_000 };
+const CPU_PAGE_BUDGET = { minified: 175_000, gzip: 52_000 };
 
 /**
  * publint messages accepted on purpose (by package and code), each with its reason. Anything
