@@ -194,7 +194,10 @@ export function wasmPackAll(ws: WasmGemmState, resident: boolean, m: number, k: 
  * C += α·op(A)·op(B) on this thread's wasm instance (C must already be scaled by β). `resident`
  * has bit 1 set when A is in the wasm memory, 2 for B, 4 for C: those are packed (or added to)
  * by the module at their addresses; the others by the JavaScript above. With `aPacked`, the
- * scratch already holds all of α·op(A) (wasmPackAll) and A is not read.
+ * scratch already holds all of α·op(A) (wasmPackAll) and A is not read. With `zeroed` (β = 0:
+ * C was just cleared) and C in the wasm memory, whole 4×8 tiles are summed straight into C and
+ * only the ragged right and bottom edges go through the scratch block: the same sums either way
+ * (0 + x = x), with a third of the memory traffic on C when k is small.
  */
 export function wasmGemmBlocked(
   ws: WasmGemmState, resident: number,
@@ -202,7 +205,7 @@ export function wasmGemmBlocked(
   a: F, aOff: number, lda: number, transA: boolean,
   b: F, bOff: number, ldb: number, transB: boolean,
   c: F, cOff: number, ldc: number, alpha: number,
-  aPacked: boolean,
+  aPacked: boolean, zeroed = false,
 ): void {
   if (m <= 3 && !transA && transB && resident === 7) {
     // One to three rows times Bᵀ (a dense layer on one image): B read in place, no packing,
@@ -214,19 +217,30 @@ export function wasmGemmBlocked(
   wasmReserve(ws, lay.end * 4, () => `a ${m}×${n}×${k} product`);
   const base = ws.base >> 2;
   const ra = (resident & 1) !== 0, rb = (resident & 2) !== 0, rc = (resident & 4) !== 0;
+  const direct = zeroed && rc;
   const mPad = Math.ceil(m / 4) * 4;
+  const cAt = (i: number, j: number) => c.byteOffset + 4 * (cOff + i * ldc + j);
   if (lay.whole && !aPacked) wasmPackAll(ws, ra, m, k, a, aOff, lda, transA, alpha, base);
   for (let j0 = 0; j0 < n; j0 += 1024) {
     const nc = Math.min(1024, n - j0);
     const ncPad = Math.ceil(nc / 8) * 8;
+    const ncFull = direct ? nc - (nc % 8) : 0; // columns of whole tiles summed into C
     for (let r0 = 0; r0 < m; r0 += 960) {
       const rows = Math.min(960, m - r0);
+      const rowsFull = direct ? rows - (rows % 4) : 0;
       const f32 = ws.f32;
       const cw = base + lay.c;
-      f32.fill(0, cw, cw + Math.ceil(rows / 4) * 4 * ncPad);
+      const rowsPad = Math.ceil(rows / 4) * 4;
+      if (!direct) f32.fill(0, cw, cw + rowsPad * ncPad);
+      else {
+        // Only the edges live in the scratch block: its last 8 columns, and its last 4 rows.
+        if (ncFull < nc) for (let i = 0; i < rowsPad; i++) f32.fill(0, cw + i * ncPad + ncFull, cw + i * ncPad + ncPad);
+        if (rowsFull < rows) f32.fill(0, cw + rowsFull * ncPad, cw + rowsPad * ncPad);
+      }
       for (let p0 = 0; p0 < k; p0 += 256) {
         const kc = Math.min(256, k - p0);
-        if (rb) ws.k.pack_b(b.byteOffset + 4 * (bOff + (transB ? j0 * ldb + p0 : p0 * ldb + j0)), ldb, transB ? 1 : 0, kc, nc, 4 * (base + lay.b));
+        const pb = 4 * (base + lay.b);
+        if (rb) ws.k.pack_b(b.byteOffset + 4 * (bOff + (transB ? j0 * ldb + p0 : p0 * ldb + j0)), ldb, transB ? 1 : 0, kc, nc, pb);
         else wasmPackB(b, bOff, ldb, transB, p0, kc, j0, nc, f32, base + lay.b);
         for (let i0 = r0; i0 < r0 + rows; i0 += 120) {
           const mc = Math.min(120, r0 + rows - i0);
@@ -235,11 +249,22 @@ export function wasmGemmBlocked(
             wasmPackABlock(ws, ra, a, aOff, lda, transA, i0, mc, p0, kc, alpha, base);
             aAt = base;
           }
-          ws.k.gemm_block(4 * aAt, 4 * (base + lay.b), 4 * (cw + (i0 - r0) * ncPad), Math.ceil(mc / 4) * 4, ncPad, kc, ncPad);
+          const mcPad = Math.ceil(mc / 4) * 4;
+          if (!direct) {
+            ws.k.gemm_block(4 * aAt, pb, 4 * (cw + (i0 - r0) * ncPad), mcPad, ncPad, kc, ncPad);
+            continue;
+          }
+          const mcFull = mc - (mc % 4);
+          if (mcFull > 0 && ncFull > 0) ws.k.gemm_block(4 * aAt, pb, cAt(i0, j0), mcFull, ncFull, kc, ldc);
+          if (ncFull < nc) ws.k.gemm_block(4 * aAt, pb + 4 * ncFull * kc, 4 * (cw + (i0 - r0) * ncPad + ncFull), mcPad, 8, kc, ncPad);
+          if (mcFull < mc && ncFull > 0) ws.k.gemm_block(4 * (aAt + mcFull * kc), pb, 4 * (cw + (i0 - r0 + mcFull) * ncPad), 4, ncFull, kc, ncPad);
         }
       }
-      // Add the block into C.
-      if (rc) ws.k.add_block(4 * cw, ncPad, c.byteOffset + 4 * (cOff + r0 * ldc + j0), ldc, rows, nc);
+      // Add the scratch block (or its edges) into C.
+      if (direct) {
+        if (ncFull < nc) ws.k.add_block(4 * (cw + ncFull), ncPad, cAt(r0, j0 + ncFull), ldc, rows, nc - ncFull);
+        if (rowsFull < rows && ncFull > 0) ws.k.add_block(4 * (cw + rowsFull * ncPad), ncPad, cAt(r0 + rowsFull, j0), ldc, rows - rowsFull, ncFull);
+      } else if (rc) ws.k.add_block(4 * cw, ncPad, cAt(r0, j0), ldc, rows, nc);
       else {
         for (let i = 0; i < rows; i++) {
           const src = cw + i * ncPad, dst = cOff + (r0 + i) * ldc + j0;
@@ -271,10 +296,10 @@ export function wasmGemmTakeStrips(
       else for (let r = s; r < e; r++) c.fill(0, cOff + r * ldc, cOff + r * ldc + n);
     }
     if (byCols) {
-      wasmGemmBlocked(ws, resident, m, e - s, k, a, aOff, lda, transA, b, bOff + (transB ? s * ldb : s), ldb, transB, c, cOff + s, ldc, alpha, packed);
+      wasmGemmBlocked(ws, resident, m, e - s, k, a, aOff, lda, transA, b, bOff + (transB ? s * ldb : s), ldb, transB, c, cOff + s, ldc, alpha, packed, zero);
       packed = wasmGemmLayout(m, k).whole;
     } else {
-      wasmGemmBlocked(ws, resident, e - s, n, k, a, aOff + (transA ? s : s * lda), lda, transA, b, bOff, ldb, transB, c, cOff + s * ldc, ldc, alpha, false);
+      wasmGemmBlocked(ws, resident, e - s, n, k, a, aOff + (transA ? s : s * lda), lda, transA, b, bOff, ldb, transB, c, cOff + s * ldc, ldc, alpha, false, zero);
     }
     owner[i] = who;
   }

@@ -215,16 +215,18 @@ describe.each(availableCpuKernels().filter((k) => k !== 'ts'))('gemm on operands
       const r = new Rng(m + n + k);
       const a = inHeap(m * k, r), b = inHeap(k * n, r);
       const bPlain = Float32Array.from(b);
+      // β = 0 with C in the heap sums whole tiles straight into C; with C plain, through scratch.
       const results = [1, 2].flatMap((threads) =>
-        [b, bPlain].map((bb) => {
+        [[b, true], [bPlain, true], [b, false]].map(([bb, cInHeap]) => {
           setGemmThreads(threads);
-          const c = inHeap(m * n, r).fill(NaN);
-          gemm({ m, n, k, a, b: bb, c, transA, transB, alpha: 0.75 });
+          const c = cInHeap ? inHeap(m * n, r).fill(NaN) : new Float32Array(m * n).fill(NaN);
+          gemm({ m, n, k, a, b: bb as Float32Array, c, transA, transB, alpha: 0.75 });
           return Array.from(c);
         }),
       );
-      // [1 thread, B in heap], [1 thread, B plain], [2 threads, …]: neither the thread count nor
-      // where B lives (packed in wasm or in JavaScript, or read in place) changes a bit.
+      // One and two threads × (B in the heap, B plain, C plain): neither the thread count nor where
+      // B and C live (packed in wasm or in JavaScript, read in place, summed into C or scratch)
+      // changes a bit.
       for (const x of results.slice(1)) expect(x, `${m}×${n}×${k}`).toEqual(results[0]);
       const ref = reference({ m, n, k, a, b, c0: new Float64Array(m * n), lda: transA ? m : k, ldb: transB ? k : n, ldc: n, aOff: 0, bOff: 0, cOff: 0, transA, transB, alpha: 0.75, beta: 0 });
       // Float32 sums as a random walk (see above): ≈ 6e-8·0.75·k·4 → 5e-5 at k = 300, 4e-3 at k = 21000.

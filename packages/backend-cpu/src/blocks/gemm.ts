@@ -92,7 +92,7 @@ export function gemm(g: GemmArgs): void {
   // Scale or clear C first; the blocked loop then only accumulates.
   scaleRows(c, cOff, ldc, m, n, beta);
   if (k === 0 || alpha === 0) return;
-  if (wasm) wasmGemmBlocked(wasmState(wasm), residency(a, b, c), m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, false);
+  if (wasm) wasmGemmBlocked(wasmState(wasm), residency(a, b, c), m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, false, beta === 0);
   else gemmBlocked(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, alpha, scratch.pa, scratch.pb, scratch.acc);
 }
 
