@@ -74,6 +74,10 @@ export interface FolderTrainingOptions {
   readonly limit?: number;
   /** Prints a line on stderr. */
   readonly warn: (message: string) => void;
+  /** The command the flags belong to, for errors; default 'train'. */
+  readonly command?: string;
+  /** Ends the note printed when the folder has no test images; default '; reporting validation error only'. */
+  readonly noTestNote?: string;
 }
 
 /**
@@ -82,14 +86,15 @@ export interface FolderTrainingOptions {
  * has no meaning.
  */
 export async function loadFolderForTraining(dir: string, o: FolderTrainingOptions): Promise<FolderTrainingData> {
-  const fractions = o.split === undefined ? undefined : splitFractions(o.split, 'train');
+  const command = o.command ?? 'train';
+  const fractions = o.split === undefined ? undefined : splitFractions(o.split, command);
   const scan = await scan_(dir, { fractions, seed: o.seed });
   if (scan.layout === 'split-folders') {
-    if (fractions) throw new HubelError('attribute', `hubel train: --split applies to a folder of class folders; ${dir} is already split into ${folderList(scan)}`);
-    if (scan.folders.validation && o.validationGiven) throw new HubelError('attribute', `hubel train: --validation holds images out of train/, but ${dir} has a ${scan.folders.validation}/ folder of validation images`);
+    if (fractions) throw new HubelError('attribute', `hubel ${command}: --split applies to a folder of class folders; ${dir} is already split into ${folderList(scan)}`);
+    if (scan.folders.validation && o.validationGiven) throw new HubelError('attribute', `hubel ${command}: --validation holds images out of train/, but ${dir} has a ${scan.folders.validation}/ folder of validation images`);
     if (!scan.folders.train) throw new HubelError('format', `${dir}: no train/ folder (found ${folderList(scan)}); training needs train/ with one sub-folder per class`);
   } else if (o.validationGiven) {
-    throw new HubelError('attribute', `hubel train: --validation does not apply to a folder of class folders (${dir}); set the training, validation and test fractions with --split, e.g. --split 0.8,0.1,0.1`);
+    throw new HubelError('attribute', `hubel ${command}: --validation does not apply to a folder of class folders (${dir}); set the training, validation and test fractions with --split, e.g. --split 0.8,0.1,0.1`);
   }
   const folder = await readImageFolder(scan, { channels: o.target.channels, size: o.target.size, resize: o.resize, resizeHint: resizeHint(o.target), limit: o.limit, onWarning: (m) => o.warn(`warning: ${m}`) });
   const trainSet = folder.train!;
@@ -98,12 +103,58 @@ export async function loadFolderForTraining(dir: string, o: FolderTrainingOption
   if (!validation && scan.layout === 'split-folders' && o.validation > 0) {
     ({ train, validation } = trainValidationSplit(train, { validation: o.validation, seed: o.seed }));
   }
-  if (!folder.test) o.warn(`note: ${dir} has no test images (${scan.layout === 'split-folders' ? 'no test/ folder' : 'test fraction 0'}); reporting validation error only`);
+  if (!folder.test) o.warn(`note: ${dir} has no test images (${scan.layout === 'split-folders' ? 'no test/ folder' : 'test fraction 0'})${o.noTestNote ?? '; reporting validation error only'}`);
   const metadata: Record<string, string> = {};
   if (scan.split) metadata[SPLIT_KEY] = JSON.stringify(scan.split);
   if (o.resize !== 'none') metadata[RESIZE_KEY] = o.resize;
   const how = scan.split ? `class folders split ${scan.split.fractions.join('/')} with seed ${scan.split.seed}` : `image folders ${folderList(scan)}`;
   return { train, validation, test: folder.test, classNames: folder.classNames, summary: ` (${how}, ${o.target.channels === 1 ? 'gray' : 'RGB'})`, metadata };
+}
+
+/** The examples a command that does its own validation split (`hubel search`) takes from its `--data`. */
+export interface PooledTrainingData {
+  /** Every training example: IDX train-* files; an image folder's training and validation parts together. */
+  readonly pool: ArrayDataset;
+  /** Test examples: IDX t10k-* files (read on demand), an image folder's test part; undefined when there are none. */
+  readonly test: () => Promise<ArrayDataset | undefined>;
+  /** Class names: label i is `classNames[i]`. */
+  readonly classNames: readonly string[];
+  /** How the data was read, for the `data:` line (empty for IDX files). */
+  readonly summary: string;
+}
+
+/**
+ * `--data DIR` for `hubel search`: MNIST-format IDX files or an image folder, read as `hubel
+ * train` reads them (`loadFolderForTraining`, with no validation hold-out: the caller makes its
+ * own folds). An image folder's training and validation parts (train/ and val/, or the training
+ * and validation fractions of `--split`) are pooled; its test part stays out. `--split` and
+ * `--resize` apply to image folders only, and are refused by name for IDX files.
+ */
+export async function loadPooledTrainingData(dir: string, o: Omit<FolderTrainingOptions, 'validation' | 'validationGiven'> & { readonly command: string }): Promise<PooledTrainingData> {
+  if ((await dataDirKind(dir)) === 'idx') {
+    for (const [flag, given] of [['split', o.split !== undefined], ['resize', o.resize !== 'none']] as const) {
+      if (given) throw new HubelError('attribute', `hubel ${o.command}: --${flag} applies to image folders; ${dir} holds IDX files`);
+    }
+    const set = await loadMnist(dir, { split: 'train', limit: o.limit });
+    return {
+      pool: set.dataset,
+      classNames: set.classNames,
+      summary: '',
+      test: async () => {
+        try {
+          return (await loadMnist(dir, { split: 'test', limit: o.limit })).dataset;
+        } catch (e) {
+          if (e instanceof HubelError && e.code === 'io' && /no test/.test(e.message)) return undefined;
+          throw e;
+        }
+      },
+    };
+  }
+  const folder = await loadFolderForTraining(dir, { ...o, validation: 0, validationGiven: false });
+  const parts = [folder.train, ...(folder.validation ? [folder.validation] : [])];
+  const pool = parts.length === 1 ? parts[0] : new ArrayDataset(concat(parts.map((d) => d.x as Float32Array)), parts[0].inputShape, concat(parts.map((d) => d.y as Int32Array)), [], folder.classNames.length);
+  const test = folder.test?.dataset;
+  return { pool, classNames: folder.classNames, summary: folder.summary, test: async () => test };
 }
 
 /** `hubel eval --split` for an image folder. */

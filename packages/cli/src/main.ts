@@ -7,6 +7,7 @@ import { diagnose, diagnoseFlags } from './commands/diagnose.js';
 import { evalFlags, evaluate } from './commands/evaluate.js';
 import { exportFlags, exportModel } from './commands/export.js';
 import { fool, foolFlags } from './commands/fool.js';
+import { gabor, gaborFlags } from './commands/gabor.js';
 import { inspect, inspectFlags } from './commands/inspect.js';
 import { search, searchFlags } from './commands/search.js';
 import { train, trainFlags } from './commands/train.js';
@@ -29,10 +30,11 @@ const commands: Record<string, Command> = {
   demo: { summary: `train with demo defaults: ${demoDefaults}`, usage: 'hubel demo [train flags]', flags: trainFlags, run: demo },
   check: { summary: 'sanity checks: overfit the first N training images to 0% error; finite-difference gradient check of every parameter tensor', usage: 'hubel check overfit --model NAME|FILE.onnx [--data DIR] [--limit 100] | hubel check gradients --model NAME|FILE.onnx [--threshold T]', flags: checkFlags, run: check },
   diagnose: { summary: 'unit statistics per layer: sparsity, dead units, mean |correlation| between units, activation mean/std; heat maps and histograms with --out', usage: 'hubel diagnose --model FILE.onnx|NAME [--data DIR] [--limit N] [--json] [--out DIR]', flags: diagnoseFlags, run: diagnose },
-  ablate: { summary: 'lesion each channel/unit of a trained model\'s layer and measure test error, or retrain a zoo model with components removed (no-bn, no-dropout, avgpool, tanh…) over seeds', usage: 'hubel ablate --model FILE.onnx --lesion LAYER [--data DIR] [--limit N] --out DIR | hubel ablate --model NAME --variants A,B,… [--seeds S] [--epochs E] [--limit N] --out DIR', flags: ablateFlags, run: ablate },
+  ablate: { summary: 'lesion each channel/unit of a trained model\'s layer and measure test error, or retrain a zoo model with components removed (no-bn, no-dropout, avgpool, tanh…) over seeds', usage: 'hubel ablate --model FILE.onnx --lesion LAYER [--whole-layers] [--data DIR] [--limit N] --out DIR | hubel ablate --model FILE.onnx --whole-layers [--data DIR] --out DIR | hubel ablate --model NAME --variants A,B,… [--seeds S] [--epochs E] [--limit N] --out DIR', flags: ablateFlags, run: ablate },
   search: { summary: 'hyperparameter search with cross-validation: grid, random or successive halving over learning rate, weight decay, batch, optimizer, schedule, hidden units, dropout; resumable', usage: 'hubel search --model NAME --space SPEC [--strategy grid|random|halving] [--trials N] [--folds K] [--epochs E] [--limit N] [--seed S] --out DIR', flags: searchFlags, run: search },
-  visualize: { summary: 'look inside a model: filters, feature maps, top-9 image patches per unit, activation maximization (PNG)', usage: 'hubel visualize --model FILE.onnx|NAME --layer NAME --what filters|maps|patches|maximize [--image N] [--data DIR] [--out DIR]', flags: visualizeFlags, run: visualize },
+  visualize: { summary: 'look inside a model: filters, feature maps, top-9 image patches per unit, activation maximization, Gabor fits of filters with their R² (PNG)', usage: 'hubel visualize --model FILE.onnx|NAME --layer NAME --what filters|maps|patches|maximize|gabor-fit [--image N] [--data DIR] [--out DIR]', flags: visualizeFlags, run: visualize },
   fool: { summary: 'fooling images for every class (gradient ascent or evolution) and L∞ adversarial attacks (FGSM, PGD) with accuracy per ε', usage: 'hubel fool --model FILE.onnx --method gradient|evolve|fgsm|pgd [--from-image N] [--confidence 0.999] [--epsilon 0.01,0.03,0.1] [--limit N] --out DIR', flags: foolFlags, run: fool },
+  gabor: { summary: 'a Gabor filter bank (orientations × scales × phases, zero-mean, unit-norm) as PNGs beside its 2-D Fourier magnitudes, and the spectra summed to show how it tiles the frequency plane', usage: 'hubel gabor [--orientations 8] [--scales 4] [--size 31] [--phases 0,90] [--gamma 0.5] --out DIR', flags: gaborFlags, run: gabor },
 };
 
 export function usage(): string {

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { HubelError, fmtShape, type Backend, type Model, type Registry } from '@hubel/core';
-import { zooEntry, type ZooKnob } from '@hubel/models';
+import type { ZooKnob } from '@hubel/models';
 import { readModelFile } from './persist.js';
+import { cliZooEntry } from './runtime.js';
 
 export interface ModelSourceOptions {
   readonly registry: Registry;
@@ -43,7 +44,7 @@ export async function resolveModel(spec: string, o: ModelSourceOptions): Promise
     }
     return model;
   }
-  const entry = zooEntry(spec);
+  const entry = cliZooEntry(spec);
   const [c, h, w] = o.inputShape;
   try {
     return entry.build({ registry: o.registry, inputShape: [c, h, w], classes: o.classes, ...(o.knobs as object) }).build({ backend: o.backend, seed: o.seed });
@@ -63,7 +64,7 @@ export function checkKnobs(spec: string, knobs: Partial<Record<ZooKnob, number>>
   const given = (Object.keys(knobs) as ZooKnob[]).filter((k) => knobs[k] !== undefined);
   if (!given.length) return;
   if (isModelFile(spec)) throw new HubelError('attribute', `--${given[0]} applies to zoo models only; ${spec} is a model file whose sizes are fixed`);
-  const entry = zooEntry(spec);
+  const entry = cliZooEntry(spec);
   for (const k of given) {
     if (!entry.knobs?.includes(k)) throw new HubelError('attribute', `model '${spec}' has no --${k} option (its options: ${entry.knobs?.map((n) => `--${n}`).join(', ') || 'none'})`);
   }

@@ -1,7 +1,7 @@
 import { CpuBackend, cpuBackend } from '@hubel/backend-cpu';
 import { HubelError, type Backend, type Registry } from '@hubel/core';
-import { zooRegistry } from '@hubel/models';
-import { activePlugins } from './plugins.js';
+import { zoo, zooEntry, zooRegistry } from '@hubel/models';
+import { activePlugins, activeZoo } from './plugins.js';
 
 export type BackendChoice = 'cpu' | 'webgpu';
 
@@ -11,6 +11,17 @@ export type BackendChoice = 'cpu' | 'webgpu';
  */
 export function cliRegistry(): Registry {
   return zooRegistry(cpuBackend, ...activePlugins());
+}
+
+/**
+ * The zoo entry `--model NAME` names: a built-in one, or one exported as `zoo` by a `--plugin`
+ * module of the command running now. Throws listing both kinds of names.
+ */
+export function cliZooEntry(name: string): ReturnType<typeof zooEntry> {
+  const extra = activeZoo();
+  if (Object.hasOwn(extra, name)) return extra[name] as ReturnType<typeof zooEntry>;
+  if (Object.hasOwn(zoo, name) || !Object.keys(extra).length) return zooEntry(name);
+  throw new HubelError('attribute', `unknown model '${name}' (known: ${Object.keys(zoo).join(', ')}; from --plugin: ${Object.keys(extra).join(', ')}; or a path to an .onnx file)`);
 }
 
 /**

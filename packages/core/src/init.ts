@@ -2,20 +2,14 @@ import { HubelError } from './errors.js';
 import type { Rng } from './rng.js';
 import { sizeOf, type Shape } from './tensor.js';
 
+/** The named initializers {@link initialize} knows, in the order error messages list them. */
+export const INIT_NAMES = ['zeros', 'ones', 'uniform', 'normal', 'xavierUniform', 'xavierNormal', 'heUniform', 'heNormal', 'lecunUniform'] as const;
+
 /**
  * Weight initializers. Fans follow the usual convention for weights shaped
  * `[out, in, ...kernel]`: fanIn = in·∏kernel, fanOut = out·∏kernel.
  */
-export type InitName =
-  | 'zeros'
-  | 'ones'
-  | 'uniform'
-  | 'normal'
-  | 'xavierUniform'
-  | 'xavierNormal'
-  | 'heUniform'
-  | 'heNormal'
-  | 'lecunUniform';
+export type InitName = (typeof INIT_NAMES)[number];
 
 /**
  * How a parameter is initialized: a named initializer, a constant, a uniform or normal
@@ -90,7 +84,7 @@ export function initialize(spec: InitSpec, shape: Shape, rng: Rng): Float64Array
       uni(Math.sqrt(3 / fanIn));
       break;
     default:
-      throw new HubelError('attribute', `unknown initializer '${String(spec)}' (known: zeros, ones, uniform, normal, xavierUniform, xavierNormal, heUniform, heNormal, lecunUniform)`);
+      throw new HubelError('attribute', `unknown initializer '${String(spec)}' (known: ${INIT_NAMES.join(', ')})`);
   }
   return out;
 }

@@ -30,3 +30,4 @@ export { HUBEL_PRODUCER, HUBEL_VERSION } from './version.js';
 export { saveOnnx, loadOnnx, writeFileAtomic } from './file.js';
 export { checkpointBytes, saveCheckpoint, readCheckpoint, loadCheckpoint, CHECKPOINT_KEY, OPTIM_PREFIX, type Checkpoint, type CheckpointOptions } from './checkpoint.js';
 export { inspectOnnx } from './inspect.js';
+export { FROZEN_KEY, readFrozenKeys } from './frozen.js';

@@ -1,4 +1,5 @@
 import { decodeModel, type OnnxDim, type OnnxValueInfoProto } from './proto/messages.js';
+import { FROZEN_KEY, readFrozenKeys } from './frozen.js';
 import { dataTypeName, elementCount } from './tensor-data.js';
 
 const dims = (shape: readonly OnnxDim[] | undefined) => (shape ? `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]` : '[rank unknown]');
@@ -7,7 +8,8 @@ const value = (v: OnnxValueInfoProto) => `  ${v.name}: ${v.kind === 'tensor' ? `
 /**
  * A human-readable summary of a `.onnx` file (what `hubel inspect` prints): producer, IR
  * version, opsets, inputs and outputs with shapes, nodes with their inputs and outputs,
- * model-local functions, and the number of parameters (initializer elements). Throws
+ * model-local functions, the number of parameters (initializer elements) and which of them
+ * are frozen (the `hubel.frozen` metadata entry). Throws
  * HubelError 'format' for bytes that are not an ONNX model.
  */
 export function inspectOnnx(bytes: Uint8Array, file = 'ONNX model'): string {
@@ -30,5 +32,7 @@ export function inspectOnnx(bytes: Uint8Array, file = 'ONNX model'): string {
   if (m.functions.length) lines.push('functions:', ...m.functions.map((f) => `  ${f.domain}.${f.name}${f.overload ? `:${f.overload}` : ''}: ${f.nodes.length} nodes`));
   const meta = Object.keys(m.metadata);
   if (meta.length) lines.push(`metadata: ${meta.join(', ')}`);
+  const frozen = readFrozenKeys(m.metadata, file);
+  if (frozen.length) lines.push(`frozen (initializers Hubel does not train, from '${FROZEN_KEY}'): ${frozen.join(', ')}`);
   return lines.join('\n');
 }

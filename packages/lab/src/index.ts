@@ -36,8 +36,15 @@ export { rankTrials, formatLeaderboard, type TrialRecord } from './search/leader
 export { searchPlotSvg } from './search/plot.js';
 
 // Ablation and lesions (src/ablate/).
-export { lesionLayer, lesionableLayers, errorOf, formatLesionTable, lesionBarsSvg, type LesionOptions, type LesionResult, type UnitLesion } from './ablate/lesion.js';
+export { lesionLayer, lesionableLayers, errorOf, formatLesionTable, lesionBarsSvg, type LesionOptions, type LesionResult, type LesionReport, type UnitLesion } from './ablate/lesion.js';
+export { identityLayers, withoutLayer, lesionWholeLayers, type IdentityPlan, type IdentityRefusal, type LayerLesion, type WholeLayerLesionOptions, type WholeLayerLesionResult } from './ablate/whole-layer.js';
 export { ablateArchitecture, checkVariants, meanStd, formatAblationTable, type AblationOptions, type AblationResult, type AblationRow, type AblationRun, type MeanStd } from './ablate/architecture.js';
+
+// Gabor banks and fits: spectra by fft.js, bank pictures, least-squares Gabor fits of filters (src/gabor/).
+export { magnitudeSpectrum, filterSpectra, spectrumPeak, nextPowerOfTwo, type FilterSpectra, type FilterSpectraOptions, type SpectrumPeak } from './gabor/spectrum.js';
+export { bankPictures, type BankPictures, type BankPictureOptions } from './gabor/bank-pictures.js';
+export { fitGabor, gaborSamples, summarizeR2, type GaborFit, type GaborFitOptions, type GaborFitParams, type R2Summary } from './gabor/fit.js';
+export { modelGaborFits, gaborFitImage, gaborFitSvg, gaborFitReport, formatGaborFits, type ModelGaborFits, type ModelGaborFitOptions, type FilterGaborFit, type GaborFitRecord } from './gabor/model-fit.js';
 
 // Fooling images and adversarial examples (src/fool/).
 export { foolGradient, type FoolGradientOptions } from './fool/gradient.js';

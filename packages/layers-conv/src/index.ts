@@ -1,6 +1,7 @@
 /**
  * @hubel/layers-conv: Conv (1-D and 2-D, strides, pads, dilations, groups, auto_pad), Pad
- * (constant, reflect, edge) and LocallyConnected (ai.hubel). Register with
+ * (constant, reflect, edge) and LocallyConnected (ai.hubel), and Gabor filter banks (a
+ * generator, and Conv's `init: 'gabor'`). Register with
  * `registry.use(convLayers)`; the CPU kernels need `@hubel/backend-cpu`.
  */
 import { definePlugin } from '@hubel/core';
@@ -21,6 +22,19 @@ export { Conv } from './conv/definition.js';
 export { Pad, fullPads } from './pad/definition.js';
 export { LocallyConnected } from './locally-connected/definition.js';
 export { resolveWindow, type AutoPad, type ResolvedWindow, type WindowAttrs } from './conv/geometry.js';
+export {
+  gaborValue,
+  gaborKernel,
+  gaborSigma,
+  gaborBank,
+  gaborInit,
+  kernelSize,
+  defaultGaborWavelengths,
+  MIN_GABOR_WAVELENGTH,
+  type GaborParams,
+  type GaborBank,
+  type GaborBankOptions,
+} from './gabor/gabor.js';
 
 /** The plugin: Conv, Pad and LocallyConnected, their CPU and WebGPU kernels and their test cases. */
 export const convLayers = definePlugin({

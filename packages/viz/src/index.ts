@@ -4,6 +4,7 @@
  * validation error curves as SVG. PNG encoding by fast-png.
  */
 export { tileGrid, type Image, type GridOptions } from './grid.js';
+export { sideBySide, type SideBySideOptions } from './side-by-side.js';
 export { encodePng } from './png.js';
 export { decodePng } from './png-decode.js';
 export { filterGrid, firstConvNode, modelFilterGrid } from './filters.js';

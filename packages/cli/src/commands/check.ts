@@ -5,13 +5,12 @@ import { FASHION_MNIST_SAMPLE_DIR, dataDirKind, loadMnist } from '@hubel/data';
 import { formatGradientCheck, formatOverfitPoint, formatOverfitSummary, gradientCheck, overfitCheck } from '@hubel/lab';
 import { SoftmaxCrossEntropy } from '@hubel/layers-loss';
 import { BatchNormFinalizer } from '@hubel/layers-norm';
-import { zooEntry } from '@hubel/models';
 import { UsageError, parseArgs, type FlagSpec, type FlagSpecs } from '../args.js';
 import type { CliContext } from '../context.js';
 import { imageTarget, loadFolderForTraining, modelImageShape } from '../image-data.js';
 import { isModelFile, resolveModel } from '../model-source.js';
 import { readModelFile } from '../persist.js';
-import { cliRegistry, createBackend, type BackendChoice } from '../runtime.js';
+import { cliRegistry, cliZooEntry, createBackend, type BackendChoice } from '../runtime.js';
 
 const modelFlag = { kind: 'string', meta: 'NAME|FILE', help: 'zoo model (fashion, lenet, alexnet, alexnet-1tower, mlp) or an .onnx file', default: 'fashion' } as const;
 
@@ -78,7 +77,7 @@ async function overfit(argv: readonly string[], ctx: CliContext): Promise<number
   if (steps < 1) throw new UsageError(`hubel check overfit: --steps must be at least 1, found ${steps}`);
   if (batch < 1) throw new UsageError(`hubel check overfit: --batch must be at least 1, found ${batch}`);
   if (lr !== undefined && !(lr > 0)) throw new UsageError(`hubel check overfit: --lr must be positive, found ${lr}`);
-  if (!isModelFile(spec)) zooEntry(spec);
+  if (!isModelFile(spec)) cliZooEntry(spec);
 
   const registry = cliRegistry();
   const backend = await createBackend(registry, (flags.backend as BackendChoice | undefined) ?? 'cpu');
@@ -88,14 +87,14 @@ async function overfit(argv: readonly string[], ctx: CliContext): Promise<number
     data = (await loadMnist(dir, { split: 'train', limit })).dataset;
   } else {
     if (isModelFile(spec)) loaded = await readModelFile(spec, registry, backend);
-    const target = imageTarget(loaded ? modelImageShape(loaded) : zooEntry(spec).defaultInput, loaded ? spec : `model '${spec}'`);
+    const target = imageTarget(loaded ? modelImageShape(loaded) : cliZooEntry(spec).defaultInput, loaded ? spec : `model '${spec}'`);
     // Only the training part is used: the notes about missing validation/test parts do not apply.
     const warn = (m: string) => void (m.startsWith('note:') || ctx.stderr(`${m}\n`));
     data = (await loadFolderForTraining(dir, { target, validationGiven: false, validation: 0, seed, resize: 'none', limit, warn })).train;
   }
   const [c, h, w] = data.inputShape;
   // A zoo model with a dropout knob is built with ratio 0; overfitCheck also runs any Dropout node (an .onnx file's) at ratio 0.
-  const knobs = !isModelFile(spec) && zooEntry(spec).knobs?.includes('dropout') ? { dropout: 0 } : {};
+  const knobs = !isModelFile(spec) && cliZooEntry(spec).knobs?.includes('dropout') ? { dropout: 0 } : {};
   const model = await resolveModel(spec, { registry, backend, inputShape: [c, h, w], classes: data.classes ?? 0, seed, knobs, loaded });
   const n = Math.min(limit, data.length);
   const dropouts = model.nodes.filter((node) => node.layer.domain === '' && node.layer.type === 'Dropout').map((node) => node.name);
@@ -168,7 +167,7 @@ const SMALL_INPUT: Readonly<Record<string, number>> = { alexnet: 67, 'alexnet-1t
 
 /** A zoo model's graph for the gradient check, at the small input of {@link SMALL_INPUT} when it has one. */
 function smallZooModel(spec: string, registry: Registry, ctx: CliContext): GraphBuilder {
-  const entry = zooEntry(spec);
+  const entry = cliZooEntry(spec);
   const s = SMALL_INPUT[spec];
   if (s === undefined) return entry.build({ registry });
   const [c, h, w] = entry.defaultInput;

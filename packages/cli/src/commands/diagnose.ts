@@ -3,7 +3,6 @@ import { HubelError, Model, type ArrayDataset } from '@hubel/core';
 import { FASHION_MNIST_SAMPLE_DIR, dataDirKind, loadMnist } from '@hubel/data';
 import { writeFileAtomic } from '@hubel/io';
 import { diagnoseModel, formatDiagnostics, summarizeLayer, type ModelDiagnostics } from '@hubel/lab';
-import { zooEntry } from '@hubel/models';
 import { activationHistogramsSvg, correlationHeatMap, encodePng } from '@hubel/viz';
 import { parseArgs, type FlagSpecs } from '../args.js';
 import type { CliContext } from '../context.js';
@@ -11,7 +10,7 @@ import { ensureWritableDir } from '../files.js';
 import { loadFolderForEval, type EvalPart } from '../image-data.js';
 import { checkModelInput, isModelFile, resolveModel } from '../model-source.js';
 import { readModelFile } from '../persist.js';
-import { cliRegistry, createBackend, type BackendChoice } from '../runtime.js';
+import { cliRegistry, cliZooEntry, createBackend, type BackendChoice } from '../runtime.js';
 
 export const diagnoseFlags: FlagSpecs = {
   model: { kind: 'string', meta: 'FILE|NAME', help: 'an .onnx model, or a zoo model (fashion, lenet, mlp, …) built untrained with --seed', default: 'out/model.onnx' },
@@ -42,7 +41,7 @@ export async function diagnose(argv: readonly string[], ctx: CliContext): Promis
   if (!(limit >= 1)) throw new HubelError('attribute', `hubel diagnose: --limit must be at least 1, found ${limit}`);
   if (!(batch >= 1)) throw new HubelError('attribute', `hubel diagnose: --batch must be at least 1, found ${batch}`);
   const file = isModelFile(spec);
-  if (!file) zooEntry(spec);
+  if (!file) cliZooEntry(spec);
   else if (flags.seed !== undefined) throw new HubelError('attribute', `hubel diagnose: --seed applies to zoo models; ${spec} is a model file`);
   const out = flags.out === undefined ? undefined : resolve(flags.out as string);
   if (out) ensureWritableDir(out);
@@ -61,7 +60,7 @@ export async function diagnose(argv: readonly string[], ctx: CliContext): Promis
     } else {
       if (!model) {
         // A zoo model is built for its designed input; the folder's images are read in that format.
-        const entry = zooEntry(spec);
+        const entry = cliZooEntry(spec);
         model = entry.build({ registry, inputShape: [...entry.defaultInput], classes: entry.defaultClasses }).build({ backend, seed: (flags.seed as number | undefined) ?? 1 });
       }
       // Labels play no part here: a view of the model without its class names reads any folder

@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
 import { HubelError } from '@hubel/core';
-import { zooEntry } from '@hubel/models';
 import { parseArgs, type FlagSpecs } from '../args.js';
 import type { CliContext } from '../context.js';
 import { writeModelFile } from '../persist.js';
-import { cliRegistry, createBackend } from '../runtime.js';
+import { cliRegistry, cliZooEntry, createBackend } from '../runtime.js';
 
 export const exportFlags: FlagSpecs = {
   model: { kind: 'string', meta: 'NAME', help: 'zoo model: fashion, lenet, alexnet, alexnet-1tower, mlp' },
@@ -20,7 +19,7 @@ export async function exportModel(argv: readonly string[], ctx: CliContext): Pro
   const name = flags.model as string | undefined;
   const out = flags.out as string | undefined;
   if (!name || !out) throw new HubelError('attribute', 'hubel export: needs --model NAME and --out FILE.onnx');
-  const entry = zooEntry(name);
+  const entry = cliZooEntry(name);
   const registry = cliRegistry();
   const backend = await createBackend(registry, 'cpu');
   const model = entry

@@ -1,10 +1,10 @@
 import { HubelError } from '@hubel/core';
-import { formatLayerTable, layerTable, zooEntry } from '@hubel/models';
+import { formatLayerTable, layerTable } from '@hubel/models';
 import { parseArgs, type FlagSpecs } from '../args.js';
 import type { CliContext } from '../context.js';
 import { isModelFile } from '../model-source.js';
 import { describeModelFile, readModelFile } from '../persist.js';
-import { cliRegistry, createBackend } from '../runtime.js';
+import { cliRegistry, cliZooEntry, createBackend } from '../runtime.js';
 
 export const inspectFlags: FlagSpecs = {
   model: { kind: 'string', meta: 'NAME', help: 'inspect a zoo model (fashion, lenet, alexnet, alexnet-1tower, mlp) instead of a file' },
@@ -27,7 +27,7 @@ export async function inspect(argv: readonly string[], ctx: CliContext): Promise
     model.dispose();
     return 0;
   }
-  const entry = zooEntry(spec);
+  const entry = cliZooEntry(spec);
   const model = entry.build({ registry }).build({ backend });
   ctx.stdout(`${spec}: ${entry.description}\ninput [N, ${entry.defaultInput.join(', ')}]\n\n${formatLayerTable(layerTable(model))}\n`);
   model.dispose();

@@ -3,8 +3,8 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setGemmThreads } from '@hubel/backend-cpu';
-import { HubelError, type ArrayDataset } from '@hubel/core';
-import { FASHION_MNIST_SAMPLE_DIR, dataDirKind, loadMnist } from '@hubel/data';
+import { HubelError, type ArrayDataset, type Backend, type HubelErrorCode, type Registry } from '@hubel/core';
+import { FASHION_MNIST_SAMPLE_DIR } from '@hubel/data';
 import { writeFileAtomic } from '@hubel/io';
 import {
   formatConfig,
@@ -26,15 +26,17 @@ import {
   type TrialResult,
 } from '@hubel/lab';
 import { BatchNormFinalizer } from '@hubel/layers-norm';
-import { zooEntry } from '@hubel/models';
+import type { ZooEntry } from '@hubel/models';
 import { parseArgs, UsageError, type FlagSpecs } from '../args.js';
 import type { CliContext } from '../context.js';
 import { ensureWritableDir } from '../files.js';
-import { cliRegistry, createBackend } from '../runtime.js';
+import { imageTarget, loadPooledTrainingData, type ResizeChoice } from '../image-data.js';
+import { activePluginFiles, loadPluginFiles, withPlugins } from '../plugins.js';
+import { cliRegistry, cliZooEntry, createBackend } from '../runtime.js';
 
 export const searchFlags: FlagSpecs = {
   model: { kind: 'string', meta: 'NAME', help: 'zoo model: fashion, lenet, mlp, …', default: 'fashion' },
-  data: { kind: 'string', meta: 'DIR', help: 'directory of MNIST-format IDX files (train-*)', default: 'the bundled Fashion-MNIST sample' },
+  data: { kind: 'string', meta: 'DIR', help: 'directory of MNIST-format IDX files (train-*, t10k-* for --retrain), or of PNG/JPEG images in one sub-folder per class (optionally inside train/, val/, test/): the training and validation images are folded, test images kept for --retrain', default: 'the bundled Fashion-MNIST sample' },
   space: { kind: 'string', meta: 'SPEC|FILE.json', help: 'search space: KEY=MIN..MAX[:log] or KEY=A|B|…, comma-separated, keys lr, wd, batch, optimizer, schedule, dropout, hidden; or a JSON file of the same' },
   strategy: { kind: 'string', oneOf: ['grid', 'random', 'halving'], help: 'grid (every combination), random (seeded draws) or halving (successive halving of random draws)', default: 'random' },
   trials: { kind: 'int', meta: 'N', help: 'configurations to draw (random, halving)', default: '12' },
@@ -43,7 +45,9 @@ export const searchFlags: FlagSpecs = {
   epochs: { kind: 'int', meta: 'E', help: 'epochs per fold (halving: of the first round, doubled each round)', default: '1' },
   eta: { kind: 'int', meta: 'η', help: 'halving: keep the best 1/η of each round', default: '3' },
   points: { kind: 'int', meta: 'N', help: 'grid: values per range dimension', default: '3' },
-  limit: { kind: 'int', meta: 'N', help: 'use only the first N training images' },
+  split: { kind: 'string', meta: 'TRAIN,VAL,TEST', help: 'image folder of class folders: fractions of each class for training, validation and test (seeded by --seed); training and validation are folded', default: '0.8,0.1,0.1' },
+  resize: { kind: 'string', oneOf: ['none', 'area', 'bilinear'], help: 'image folders: resize images that are not the model\'s input size (area average or bilinear); none rejects them', default: 'none' },
+  limit: { kind: 'int', meta: 'N', help: 'use only the first N training images (image folders: N per part, classes in turn)' },
   seed: { kind: 'int', meta: 'S', help: 'seed of the draws, the folds and every trial', default: '1' },
   jobs: { kind: 'int', meta: 'J', help: 'trials run in J worker processes at once, each with ⌊cores/J⌋ GEMM threads (J ≤ cores)', default: '1' },
   retrain: { kind: 'boolean', help: 'at the end, train the best configuration on the whole training set (its epochs) and report its test error in best.json' },
@@ -64,12 +68,16 @@ interface SearchSettings {
   readonly points: number;
   readonly limit: number | null;
   readonly seed: number;
+  /** Image folders: `--split` as given (null: not given). */
+  readonly split?: string | null;
+  /** Image folders: `--resize` (null: not given, 'none'). */
+  readonly resize?: ResizeChoice | null;
 }
 
 /** Where a search keeps the checkpoints of its unfinished trials. */
 const checkpointDir = (out: string) => join(out, 'checkpoints');
 
-const FLAG_OF: Record<keyof SearchSettings, string> = { model: 'model', data: 'data', space: 'space', strategy: 'strategy', trials: 'trials', folds: 'folds', validation: 'validation', epochs: 'epochs', eta: 'eta', points: 'points', limit: 'limit', seed: 'seed' };
+const FLAG_OF: Record<keyof SearchSettings, string> = { model: 'model', data: 'data', space: 'space', strategy: 'strategy', trials: 'trials', folds: 'folds', validation: 'validation', epochs: 'epochs', eta: 'eta', points: 'points', limit: 'limit', seed: 'seed', split: 'split', resize: 'resize' };
 
 /**
  * `hubel search`: hyperparameter search with K-fold cross-validation (or a hold-out) over a
@@ -96,6 +104,8 @@ export async function search(argv: readonly string[], ctx: CliContext): Promise<
     points: (flags.points as number | undefined) ?? 3,
     limit: (flags.limit as number | undefined) ?? null,
     seed: (flags.seed as number | undefined) ?? 1,
+    split: (flags.split as string | undefined) ?? null,
+    resize: (flags.resize as ResizeChoice | undefined) ?? null,
   };
   const bad = (flag: string, want: string, found: unknown) => new HubelError('attribute', `hubel search: --${flag} must be ${want}, found ${found}`);
   if (!(s.trials >= 1)) throw bad('trials', 'at least 1', s.trials);
@@ -105,7 +115,7 @@ export async function search(argv: readonly string[], ctx: CliContext): Promise<
   if (!(s.points >= 2)) throw bad('points', 'at least 2', s.points);
   if (s.limit !== null && !(s.limit >= 2)) throw bad('limit', 'at least 2', s.limit);
   if (!(s.validation > 0 && s.validation < 1)) throw bad('validation', 'a fraction in (0, 1)', s.validation);
-  const entry = zooEntry(s.model);
+  const entry = cliZooEntry(s.model);
   for (const d of s.space) {
     if ((d.key === 'hidden' || d.key === 'dropout') && !entry.knobs?.includes(d.key)) throw new HubelError('attribute', `--space: model '${s.model}' has no ${d.key} option (its options: ${entry.knobs?.join(', ') || 'none'})`);
   }
@@ -114,9 +124,14 @@ export async function search(argv: readonly string[], ctx: CliContext): Promise<
   if (!(jobs >= 1 && jobs <= cores)) throw bad('jobs', `between 1 and the ${cores} cores`, jobs);
   const out = resolve((flags.out as string | undefined) ?? 'search');
   ensureWritableDir(out);
+  // The data is read before the settings are stored, so that bad --data leaves no search.json behind.
+  const { dataset, folds, runFolds, test, classNames, summary } = await searchData(s, entry, (m) => ctx.stderr(`${m}\n`));
+  const testSet = flags.retrain ? await test() : undefined;
+  if (flags.retrain && !testSet) throw new HubelError('attribute', `hubel search: --retrain measures the test error, but ${s.data} has no test images`);
   await checkOrStoreSettings(out, s);
-
-  const { dataset, folds, runFolds } = await searchData(s);
+  const [c, h, w] = dataset.inputShape;
+  ctx.stderr(`data: ${s.data}${summary}: ${dataset.length} images to ${s.folds >= 2 ? 'fold' : 'split'}${testSet ? `, ${testSet.length} test images` : ''} of ${c}×${h}×${w}, ${classNames.length} classes\n`);
+  ctx.stderr(s.folds >= 2 ? `folds: ${s.folds} stratified by class, of ${foldSizes(folds, s.folds).join(', ')} images\n` : `hold-out: ${foldSizes(folds, 2)[1]} of ${dataset.length} images for validation, stratified by class\n`);
   const configs: SearchConfig[] = s.strategy === 'grid' ? gridConfigs(s.space, s.points) : randomConfigs(s.space, s.trials, s.seed);
   ctx.stderr(`search: ${s.strategy} over ${configs.length} configurations of ${s.model}, ${s.folds >= 2 ? `${s.folds}-fold cross-validation` : `${s.validation} held out`} on ${dataset.length} images\n`);
 
@@ -138,11 +153,11 @@ export async function search(argv: readonly string[], ctx: CliContext): Promise<
     ctx.stderr('\nCtrl-C: stopping after this batch and checkpointing the running trial (finished trials are kept; run the same command again to resume)\n');
     abort.abort();
   });
-  const workers = jobs > 1 ? Array.from({ length: jobs }, () => new TrialWorker(s, out, Math.max(1, Math.floor(cores / jobs)))) : [];
+  const workers = jobs > 1 ? Array.from({ length: jobs }, () => new TrialWorker(s, out, Math.max(1, Math.floor(cores / jobs)), activePluginFiles())) : [];
   if (workers.length) ctx.stderr(`jobs: ${jobs} worker processes, ${workers[0].threads} GEMM thread${workers[0].threads > 1 ? 's' : ''} each\n`);
   abort.signal.addEventListener('abort', () => workers.forEach((w) => w.kill()));
   const trial = (index: number, config: SearchConfig, epochs: number, log: (m: string) => void): Promise<TrialResult | undefined> =>
-    runTrial({ model: s.model, registry, backend, data: dataset, folds, runFolds, config, epochs, seed: s.seed, index, plugins: () => [new BatchNormFinalizer()], signal: abort.signal, checkpoints: checkpointDir(out), log });
+    runTrial({ model: s.model, entry, registry, backend, data: dataset, folds, runFolds, config, epochs, seed: s.seed, index, plugins: () => [new BatchNormFinalizer()], signal: abort.signal, checkpoints: checkpointDir(out), log });
   try {
     const rounds = s.strategy === 'halving' ? halvingRungs(configs.length, s.epochs, s.eta) : [{ rung: 0, configs: configs.length, epochs: s.epochs }];
     let survivors = configs.map((_, i) => i);
@@ -155,6 +170,7 @@ export async function search(argv: readonly string[], ctx: CliContext): Promise<
         survivors = survivors.map((i) => finished.get(key(i, prev))!).sort((a, b) => a.mean - b.mean || a.index - b.index).slice(0, round.configs).map((t) => t.index);
         ctx.stderr(`halving: round ${round.rung + 1}, ${survivors.length} configurations at ${round.epochs} epochs\n`);
       }
+      let failed = false;
       const queue = survivors.map((index) => ({ index, n: ++count })).filter((t) => !finished.has(key(t.index, round.epochs)));
       // Each lane (one worker process, or the only one in-process) takes the next trial of the
       // queue; results are appended as they finish, and the leaderboard depends on them only.
@@ -162,7 +178,15 @@ export async function search(argv: readonly string[], ctx: CliContext): Promise<
         for (let t = queue.shift(); t; t = queue.shift()) {
           const config = configs[t.index];
           ctx.stderr(`trial ${t.n}/${total} [${formatConfig(config)}], ${round.epochs} epoch${round.epochs > 1 ? 's' : ''}…\n`);
-          const result = worker ? await worker.run(t.index, config, round.epochs) : await trial(t.index, config, round.epochs, (m) => ctx.stderr(`trial ${t.n}/${total}: ${m}\n`));
+          let result: TrialResult | undefined;
+          try {
+            result = worker ? await worker.run(t.index, config, round.epochs) : await trial(t.index, config, round.epochs, (m) => ctx.stderr(`trial ${t.n}/${total}: ${m}\n`));
+          } catch (e) {
+            failed = true;
+            throw e;
+          }
+          // Another lane failed: its error is the command's; the workers were stopped because of it.
+          if (failed) return false;
           if (!result) {
             ctx.stderr(`interrupted in trial ${t.n}/${total} (its checkpoints are in ${checkpointDir(out)})\n`);
             return false;
@@ -195,13 +219,13 @@ export async function search(argv: readonly string[], ctx: CliContext): Promise<
   ctx.stdout(`best: ${formatConfig(best.config)}: validation error ${pct(best.mean)} ± ${pct(best.std)} (${best.epochs} epochs)\n`);
   ctx.stderr(`wrote ${['trials.jsonl', 'leaderboard.md', 'best.json', 'search.svg'].map((f) => join(out, f)).join(', ')}\n`);
   if (flags.retrain) {
-    const test = await loadMnist(s.data, { split: 'test', limit: s.limit ?? undefined });
+    const test = testSet!;
     ctx.stderr(`retrain: ${formatConfig(best.config)} on all ${dataset.length} training images for ${best.epochs} epochs…\n`);
     const abort2 = new AbortController();
     const release2 = ctx.onInterrupt(() => abort2.abort());
     let result: Awaited<ReturnType<typeof retrainConfig>>;
     try {
-      result = await retrainConfig({ model: s.model, registry, backend, train: dataset, test: test.dataset, config: best.config, epochs: best.epochs, seed: s.seed, plugins: () => [new BatchNormFinalizer()], signal: abort2.signal });
+      result = await retrainConfig({ model: s.model, entry, registry, backend, train: dataset, test, config: best.config, epochs: best.epochs, seed: s.seed, plugins: () => [new BatchNormFinalizer()], signal: abort2.signal });
     } finally {
       release2();
     }
@@ -209,8 +233,8 @@ export async function search(argv: readonly string[], ctx: CliContext): Promise<
       ctx.stderr('retrain interrupted; the search results are complete\n');
       return 130;
     }
-    await writeBest({ retrain: { epochs: best.epochs, trainImages: dataset.length, testImages: test.dataset.length, testError: result.testError, seconds: result.seconds } });
-    ctx.stdout(`retrained: test error ${pct(result.testError)} on ${test.dataset.length} images (${result.seconds.toFixed(1)} s)\n`);
+    await writeBest({ retrain: { epochs: best.epochs, trainImages: dataset.length, testImages: test.length, testError: result.testError, seconds: result.seconds } });
+    ctx.stdout(`retrained: test error ${pct(result.testError)} on ${test.length} images (${result.seconds.toFixed(1)} s)\n`);
   }
   return 0;
 }
@@ -256,46 +280,75 @@ function readTrials(path: string): TrialRecord[] {
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
-/** Loads the training images and assigns folds exactly as every process of one search must. */
-async function searchData(s: SearchSettings): Promise<{ dataset: ArrayDataset; folds: Int32Array; runFolds: number[] }> {
-  if ((await dataDirKind(s.data)) !== 'idx') throw new HubelError('attribute', `hubel search: --data must be a directory of MNIST-format IDX files; ${s.data} is not`);
-  const { dataset } = await loadMnist(s.data, { split: 'train', limit: s.limit ?? undefined });
+/** The data of a search: the examples to fold, their folds, and the test examples for --retrain. */
+interface SearchData {
+  /** The examples folds are taken from. */
+  readonly dataset: ArrayDataset;
+  /** Fold (or hold-out part) of each example. */
+  readonly folds: Int32Array;
+  /** Folds each trial runs. */
+  readonly runFolds: number[];
+  /** The test examples (read on demand; undefined when the data has none). */
+  readonly test: () => Promise<ArrayDataset | undefined>;
+  /** Class names. */
+  readonly classNames: readonly string[];
+  /** How an image folder was read, for the `data:` line. */
+  readonly summary: string;
+}
+
+/**
+ * Loads the training images (IDX files or an image folder, in the zoo model's input format, as
+ * `hubel train` reads them) and assigns folds exactly as every process of one search must.
+ */
+async function searchData(s: SearchSettings, entry: ZooEntry<object>, warn: (m: string) => void): Promise<SearchData> {
+  const target = imageTarget(entry.defaultInput, `model '${s.model}'`);
+  const data = await loadPooledTrainingData(s.data, { command: 'search', target, split: s.split ?? undefined, seed: s.seed, resize: s.resize ?? 'none', limit: s.limit ?? undefined, warn, noTestNote: '; --retrain needs test images' });
+  const dataset = data.pool;
   const folds = s.folds >= 2 ? stratifiedFolds(dataset.y, s.folds, s.seed) : holdoutFold(dataset.y, s.validation, s.seed);
   const runFolds = s.folds >= 2 ? Array.from({ length: s.folds }, (_, f) => f) : [1];
-  return { dataset, folds, runFolds };
+  return { dataset, folds, runFolds, test: data.test, classNames: data.classNames, summary: data.summary };
+}
+
+/** Examples in each of the parts 0..k−1 of a fold assignment. */
+function foldSizes(folds: Int32Array, k: number): number[] {
+  const n = new Array<number>(k).fill(0);
+  for (const f of folds) n[f]++;
+  return n;
 }
 
 // --jobs: each worker is this CLI run again as `hubel search --worker-ipc` (not a user flag),
-// with the parent's Node flags, talking over IPC: one `init` (the settings and its GEMM thread
-// count), then one trial request at a time, answered with the result or an error message.
+// with the parent's Node flags, talking over IPC: one `init` (the settings, its GEMM thread
+// count and the --plugin files, which the worker imports before it builds anything), then one
+// trial request at a time, answered with the result or an error message. A worker that cannot
+// start (its plugins do not load, the data does not read) answers its first request with the
+// error; one that dies fails the request it was running, or the next one sent to it.
 const WORKER_FLAG = '--worker-ipc';
-type ToWorker = { readonly init: SearchSettings; readonly out: string; readonly threads: number } | { readonly index: number; readonly config: SearchConfig; readonly epochs: number };
-type FromWorker = { readonly result: TrialResult } | { readonly error: string };
+type ToWorker = { readonly init: SearchSettings; readonly out: string; readonly threads: number; readonly plugins: readonly string[] } | { readonly index: number; readonly config: SearchConfig; readonly epochs: number };
+type FromWorker = { readonly result: TrialResult } | { readonly error: string; readonly code: HubelErrorCode };
 
 class TrialWorker {
   readonly #child: ChildProcess;
   #waiting?: { resolve: (r: TrialResult | undefined) => void; reject: (e: Error) => void };
   #killed = false;
+  /** Why the worker cannot take requests any more (it exited or its channel failed). */
+  #dead?: HubelError;
 
-  constructor(s: SearchSettings, out: string, readonly threads: number) {
+  constructor(s: SearchSettings, out: string, readonly threads: number, plugins: readonly string[]) {
     this.#child = fork(process.argv[1], ['search', WORKER_FLAG], { execArgv: process.execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     this.#child.on('message', (m: FromWorker) => {
       const w = this.#waiting;
       this.#waiting = undefined;
-      if ('error' in m) w?.reject(new HubelError('attribute', m.error));
+      if ('error' in m) w?.reject(new HubelError(m.code, m.error));
       else w?.resolve(m.result);
     });
-    this.#child.on('exit', (code, signal) => {
-      const w = this.#waiting;
-      this.#waiting = undefined;
-      if (this.#killed) w?.resolve(undefined);
-      else w?.reject(new HubelError('io', `hubel search: a worker process exited during a trial (${signal ?? `code ${code}`}); run the same command again to resume`));
-    });
-    this.#send({ init: s, out, threads });
+    this.#child.on('exit', (code, signal) => this.#fail(`hubel search: a worker process exited (${signal ?? `code ${code}`}); run the same command again to resume`));
+    this.#child.on('error', (e) => this.#fail(`hubel search: a worker process failed (${e.message}); run the same command again to resume`));
+    this.#send({ init: s, out, threads, plugins });
   }
 
   run(index: number, config: SearchConfig, epochs: number): Promise<TrialResult | undefined> {
     if (this.#killed) return Promise.resolve(undefined);
+    if (this.#dead) return Promise.reject(this.#dead);
     return new Promise((resolve, reject) => {
       this.#waiting = { resolve, reject };
       this.#send({ index, config, epochs });
@@ -308,33 +361,69 @@ class TrialWorker {
     this.#child.kill();
   }
 
-  #send(m: ToWorker): void {
-    this.#child.send(m);
+  #fail(message: string): void {
+    this.#dead ??= new HubelError('io', message);
+    const w = this.#waiting;
+    this.#waiting = undefined;
+    if (this.#killed) w?.resolve(undefined);
+    else w?.reject(this.#dead);
   }
+
+  #send(m: ToWorker): void {
+    // A send to a worker that has exited fails through the callback, not as an 'error' event.
+    this.#child.send(m, (e) => e && this.#fail(`hubel search: cannot reach a worker process (${e.message}); run the same command again to resume`));
+  }
+}
+
+/** What a worker sets up once, from its `init` message. */
+interface WorkerSetup {
+  readonly s: SearchSettings;
+  readonly out: string;
+  readonly registry: Registry;
+  readonly backend: Backend;
+  readonly entry: ZooEntry<object>;
+  readonly data: SearchData;
+}
+
+/** Loads the --plugin files of `init`, then builds the registry and the data with them active. */
+async function setUpWorker(m: Extract<ToWorker, { init: SearchSettings }>): Promise<WorkerSetup> {
+  let modules: Awaited<ReturnType<typeof loadPluginFiles>>;
+  try {
+    modules = await loadPluginFiles(m.plugins);
+  } catch (e) {
+    if (!(e instanceof HubelError)) throw e;
+    throw new HubelError(e.code, `hubel search: a --jobs worker process could not load the plugins the search was started with: ${e.message}`, { cause: e });
+  }
+  return withPlugins(modules, async () => {
+    const registry = cliRegistry();
+    const backend = await createBackend(registry, 'cpu');
+    const entry = cliZooEntry(m.init.model);
+    const data = await searchData(m.init, entry, () => undefined);
+    return { s: m.init, out: m.out, registry, backend, entry, data };
+  });
 }
 
 async function searchWorker(ctx: CliContext): Promise<number> {
   // Ctrl-C reaches the whole process group: the parent decides, and kills its workers.
   const release = ctx.onInterrupt(() => undefined);
-  const registry = cliRegistry();
-  const backend = await createBackend(registry, 'cpu');
-  let ready: Promise<{ s: SearchSettings; out: string; data: Awaited<ReturnType<typeof searchData>> }> | undefined;
+  let ready: Promise<WorkerSetup> | undefined;
   const reply = (m: FromWorker) => process.send?.(m);
   return new Promise((done) => {
     process.on('message', (m: ToWorker) => {
       if ('init' in m) {
         setGemmThreads(m.threads);
-        ready = searchData(m.init).then((data) => ({ s: m.init, out: m.out, data }));
+        ready = setUpWorker(m);
+        ready.catch(() => undefined); // reported in answer to the first trial request
         return;
       }
       void (async () => {
         try {
-          const { s, out, data } = await ready!;
+          const { s, out, registry, backend, entry, data } = await ready!;
           // Killed by the parent on Ctrl-C: the checkpoint of the last finished epoch is kept.
-          const result = await runTrial({ model: s.model, registry, backend, data: data.dataset, folds: data.folds, runFolds: data.runFolds, config: m.config, epochs: m.epochs, seed: s.seed, index: m.index, plugins: () => [new BatchNormFinalizer()], checkpoints: checkpointDir(out) });
+          const result = await runTrial({ model: s.model, entry, registry, backend, data: data.dataset, folds: data.folds, runFolds: data.runFolds, config: m.config, epochs: m.epochs, seed: s.seed, index: m.index, plugins: () => [new BatchNormFinalizer()], checkpoints: checkpointDir(out) });
           reply({ result: result! });
         } catch (e) {
-          reply({ error: (e as Error).message });
+          reply({ error: (e as Error).message, code: e instanceof HubelError ? e.code : 'io' });
         }
       })();
     });

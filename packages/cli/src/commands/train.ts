@@ -21,7 +21,6 @@ import {
 import { AugmentedDataset, FASHION_MNIST_SAMPLE_DIR, dataDirKind, loadMnist, trainValidationSplit, type ImageSet } from '@hubel/data';
 import { SoftmaxCrossEntropy } from '@hubel/layers-loss';
 import { BatchNormFinalizer } from '@hubel/layers-norm';
-import { zooEntry } from '@hubel/models';
 import { encodePng, errorCurvesSvg } from '@hubel/viz';
 import { writeFileAtomic } from '@hubel/io';
 import { UnitStats } from '@hubel/lab';
@@ -32,7 +31,7 @@ import { imageTarget, loadFolderForTraining, modelImageShape, splitFractions } f
 import { checkKnobs, isModelFile, resolveModel } from '../model-source.js';
 import { readCheckpoint, readModelFile, readRunRecord, writeCheckpoint, writeModelFile, type RunConfig } from '../persist.js';
 import { firstLayerPicture } from '../pictures.js';
-import { cliRegistry, createBackend, type BackendChoice } from '../runtime.js';
+import { cliRegistry, cliZooEntry, createBackend, type BackendChoice } from '../runtime.js';
 
 export const trainFlags: FlagSpecs = {
   model: { kind: 'string', meta: 'NAME|FILE', help: 'fashion, lenet, alexnet, alexnet-1tower, mlp, or an .onnx file to fine-tune', default: 'fashion' },
@@ -121,7 +120,7 @@ export async function train(argv: readonly string[], ctx: CliContext, defaults: 
     // The images are read in the model's format: a zoo model's designed input, a file's or checkpoint's input.
     if (!checkpoint && isModelFile(s.model)) loaded = await readModelFile(s.model, registry, backend);
     const source = checkpoint ? checkpoint.model : loaded;
-    const target = imageTarget(source ? modelImageShape(source) : zooEntry(s.model).defaultInput, source ? (checkpoint ? join(resumeDir!, 'checkpoint.onnx') : s.model) : `model '${s.model}'`);
+    const target = imageTarget(source ? modelImageShape(source) : cliZooEntry(s.model).defaultInput, source ? (checkpoint ? join(resumeDir!, 'checkpoint.onnx') : s.model) : `model '${s.model}'`);
     const folder = await loadFolderForTraining(s.data, { target, split: s.split, validationGiven: flags.validation !== undefined, validation: s.validation, seed: s.seed, resize: s.resize ?? 'none', limit: s.limit, warn: (m) => ctx.stderr(`${m}\n`) });
     ({ train: trainData, validation, test: testSet, classNames, metadata: dataMetadata, summary: layout } = folder);
   }
@@ -200,7 +199,7 @@ function validateSettings(s: TrainSettings): void {
   if (!(s.validation >= 0 && s.validation < 1)) throw bad('validation', 'a fraction in [0, 1)', s.validation);
   if (s.limit !== undefined && !(s.limit >= 2)) throw bad('limit', 'at least 2', s.limit);
   if (s.split !== undefined) splitFractions(s.split, 'train');
-  if (!isModelFile(s.model)) zooEntry(s.model);
+  if (!isModelFile(s.model)) cliZooEntry(s.model);
   checkKnobs(s.model, { hidden: s.hidden, dropout: s.dropout });
 }
 

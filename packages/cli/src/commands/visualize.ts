@@ -2,8 +2,7 @@ import { join, resolve } from 'node:path';
 import { HubelError, type ArrayDataset, type Model } from '@hubel/core';
 import { FASHION_MNIST_SAMPLE_DIR, dataDirKind, loadMnist } from '@hubel/data';
 import { writeFileAtomic } from '@hubel/io';
-import { featureMapImage, filterImage, maximizeActivation, maximizedImage, patchImage, topPatches } from '@hubel/lab';
-import { zooEntry } from '@hubel/models';
+import { featureMapImage, filterImage, formatGaborFits, gaborFitImage, gaborFitReport, gaborFitSvg, maximizeActivation, maximizedImage, modelGaborFits, patchImage, topPatches } from '@hubel/lab';
 import { encodePng, type Image } from '@hubel/viz';
 import { UsageError, parseArgs, type FlagSpecs } from '../args.js';
 import type { CliContext } from '../context.js';
@@ -11,20 +10,21 @@ import { ensureWritableDir } from '../files.js';
 import { loadTestImages } from '../image-data.js';
 import { isModelFile, resolveModel } from '../model-source.js';
 import { readModelFile } from '../persist.js';
-import { cliRegistry, createBackend, type BackendChoice } from '../runtime.js';
+import { cliRegistry, cliZooEntry, createBackend, type BackendChoice } from '../runtime.js';
 
-const WHATS = ['filters', 'maps', 'patches', 'maximize'] as const;
+const WHATS = ['filters', 'maps', 'patches', 'maximize', 'gabor-fit'] as const;
 type What = (typeof WHATS)[number];
 
 /** The flags of `hubel visualize`. */
 export const visualizeFlags: FlagSpecs = {
   model: { kind: 'string', meta: 'FILE|NAME', help: 'an .onnx model, or a zoo model (fashion, lenet, alexnet, alexnet-1tower, mlp; untrained)', default: 'out/model.onnx' },
   layer: { kind: 'string', meta: 'NAME', help: 'the layer (node) to look at, as `hubel inspect` names it' },
-  what: { kind: 'string', oneOf: WHATS, help: 'filters (the layer\'s weights), maps (feature maps of test image N), patches (top-9 test patches per unit), maximize (gradient ascent on the input)' },
+  what: { kind: 'string', oneOf: WHATS, help: 'filters (the layer\'s weights), maps (feature maps of test image N), patches (top-9 test patches per unit), maximize (gradient ascent on the input), gabor-fit (the best Gabor for each filter, R² per fit: PNG, SVG, JSON)' },
   image: { kind: 'int', meta: 'N', help: 'maps: which test image', default: '0' },
   data: { kind: 'string', meta: 'DIR', help: 'maps, patches: directory of MNIST-format IDX files (the t10k-* test split is used), or of PNG/JPEG images in one sub-folder per class', default: 'the bundled Fashion-MNIST sample' },
   limit: { kind: 'int', meta: 'N', help: 'patches: search only the first N test images', default: 'all' },
-  units: { kind: 'int', meta: 'K', help: 'patches: the first K units (channels); filters: at most K filters', default: 'patches 8, filters all' },
+  units: { kind: 'int', meta: 'K', help: 'patches: the first K units (channels); filters, gabor-fit: at most K filters', default: 'patches 8, filters all' },
+  channels: { kind: 'string', oneOf: ['each', 'sum'], help: 'gabor-fit: fit each input channel of a filter, or the filter summed over its input channels', default: 'each' },
   unit: { kind: 'int', meta: 'U', help: 'maximize: the channel (mean over positions) or, for a layer without spatial axes, the unit (e.g. a class score)', default: '0' },
   steps: { kind: 'int', meta: 'N', help: 'maximize: gradient steps', default: '200' },
   seed: { kind: 'int', meta: 'N', help: 'maximize: seed of the start image and the jitter; zoo models: initialization', default: '1' },
@@ -33,9 +33,10 @@ export const visualizeFlags: FlagSpecs = {
 };
 
 /**
- * `hubel visualize --layer NAME --what filters|maps|patches|maximize`: a thin shell over
- * @hubel/lab's filterImage, featureMapImage, topPatches + patchImage and maximizeActivation,
- * writing one PNG into --out and a line saying what it shows.
+ * `hubel visualize --layer NAME --what filters|maps|patches|maximize|gabor-fit`: a thin shell
+ * over @hubel/lab's filterImage, featureMapImage, topPatches + patchImage, maximizeActivation
+ * and modelGaborFits, writing one PNG into --out (gabor-fit also an SVG and a JSON report) and
+ * a line saying what it shows.
  */
 export async function visualize(argv: readonly string[], ctx: CliContext): Promise<number> {
   const { flags, positionals } = parseArgs(argv, visualizeFlags, 'visualize');
@@ -63,7 +64,7 @@ export async function visualize(argv: readonly string[], ctx: CliContext): Promi
     images = (await loadMnist(dir, { split: 'test', limit })).dataset;
     model = await resolveModel(spec, { registry, backend, inputShape: images.inputShape, classes: images.classes ?? 10, seed });
   } else {
-    const entry = zooEntry(spec);
+    const entry = cliZooEntry(spec);
     model = entry.build({ registry }).build({ backend, seed });
   }
   try {
@@ -94,6 +95,15 @@ export async function visualize(argv: readonly string[], ctx: CliContext): Promi
           `top ${r.units[0]?.patches.length ?? 0} of ${r.images} test images for units 0-${r.units.length - 1}\n`,
       );
       for (const u of r.units) ctx.stdout(`  unit ${u.unit}: ${u.patches.map((p) => `#${p.image} ${p.activation.toFixed(3)}`).join(', ')}\n`);
+    } else if (what === 'gabor-fit') {
+      const r = await modelGaborFits(model, layer, { channels: flags.channels as 'each' | 'sum' | undefined, maxFilters: flags.units as number | undefined });
+      picture = gaborFitImage(r);
+      path = join(out, `gabor-fit-${name}.png`);
+      await writeFileAtomic(join(out, `gabor-fit-${name}.svg`), new TextEncoder().encode(gaborFitSvg(r)));
+      await writeFileAtomic(join(out, `gabor-fit-${name}.json`), new TextEncoder().encode(`${JSON.stringify(gaborFitReport(r), null, 2)}\n`));
+      const [f, c, kh, kw] = r.shape;
+      ctx.stdout(`gabor fits of ${layer}: ${r.fits.length} fits of ${kh}×${kw} (${f} filters × ${r.channels === 'sum' || c === 1 ? `1 (${c === 1 ? 'one input channel' : `summed over ${c} input channels`})` : `${c} input channels`}); θ clockwise from x, ψ in degrees, lengths in pixels\n${formatGaborFits(r)}\n`);
+      ctx.stdout(`wrote ${join(out, `gabor-fit-${name}.json`)} and ${join(out, `gabor-fit-${name}.svg`)} (filter | fit, captioned with R²)\n`);
     } else {
       const unit = (flags.unit as number | undefined) ?? 0;
       const steps = (flags.steps as number | undefined) ?? 200;

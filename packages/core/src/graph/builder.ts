@@ -13,6 +13,21 @@ interface PendingNode {
   attrs: Readonly<Record<string, unknown>>;
   inputs: string[];
   outputs: string[];
+  frozen: true | readonly string[] | undefined;
+}
+
+/** Per-node options of {@link GraphBuilder.node} and {@link GraphBuilder.add}. */
+export interface NodeOptions {
+  /** The node's name (default: the lower-cased layer type and a counter, `conv1`). */
+  readonly name?: string;
+  /**
+   * Parameters to freeze: `true` for all of the node's parameters, or their names (`['W']`).
+   * A frozen parameter is `trainable: false`: the executor computes no gradient for it and no
+   * optimizer updates it (nor decays it), yet it is still exported to ONNX as an initializer,
+   * and `importOnnx` freezes it again (the keys travel in the `hubel.frozen` metadata entry).
+   * `build()` throws naming the layer's parameters when a name is not one of them.
+   */
+  readonly frozen?: boolean | readonly string[];
 }
 
 /** How {@link GraphBuilder.build} and {@link Sequential.build} create the model's parameters. */
@@ -58,7 +73,7 @@ export class GraphBuilder {
    * Adds a node applying `layer` to `inputs` (value names). Returns its output value names;
    * a single-output layer's output is named after the node.
    */
-  node<D extends AnyLayer>(layer: D, attrs: AttrInputOf<D> | undefined, inputs: string | readonly string[], opts: { name?: string; outputs?: readonly string[] } = {}): string[] {
+  node<D extends AnyLayer>(layer: D, attrs: AttrInputOf<D> | undefined, inputs: string | readonly string[], opts: NodeOptions & { outputs?: readonly string[] } = {}): string[] {
     const ins = typeof inputs === 'string' ? [inputs] : [...inputs];
     const name = opts.name ?? this.#autoName(layer);
     if (this.#nodes.some((n) => n.name === name)) throw new HubelError('graph', `duplicate node name '${name}'`);
@@ -77,12 +92,13 @@ export class GraphBuilder {
       throw new HubelError('graph', `${where}: expected 1 to ${layer.outputs.length} output name(s) (${layer.outputs.join(', ')}), the first non-empty; found ${JSON.stringify(outs)}`);
     }
     for (const o of outs) if (o) this.#claim(o, where);
-    this.#nodes.push({ name, layer, attrs: layer.resolve(attrs as Record<string, unknown>, where), inputs: ins, outputs: outs });
+    const frozen = opts.frozen === true ? true : opts.frozen ? [...opts.frozen] : undefined;
+    this.#nodes.push({ name, layer, attrs: layer.resolve(attrs as Record<string, unknown>, where), inputs: ins, outputs: outs, frozen });
     return outs;
   }
 
   /** `node()` for single-output layers: returns the output value name. */
-  add<D extends AnyLayer>(layer: D, attrs: AttrInputOf<D> | undefined, inputs: string | readonly string[], opts: { name?: string } = {}): string {
+  add<D extends AnyLayer>(layer: D, attrs: AttrInputOf<D> | undefined, inputs: string | readonly string[], opts: NodeOptions = {}): string {
     return this.node(layer, attrs, inputs, opts)[0];
   }
 
@@ -116,6 +132,11 @@ export class GraphBuilder {
       const declared: Record<string, ParamSpec | undefined> = p.layer.params ? p.layer.params(p.attrs as never, p.inputs.map((i) => shapes1.get(i)!)) : {};
       const specs: Record<string, ParamSpec> = {};
       for (const [k, v] of Object.entries(declared)) if (v) specs[k] = v;
+      const frozen = p.frozen === true ? Object.keys(specs) : (p.frozen ?? []);
+      for (const k of frozen) {
+        if (!specs[k]) throw new HubelError('graph', `node '${p.name}' (${layerLabel(p.layer)}): cannot freeze '${k}', which is not one of its parameters (${Object.keys(specs).join(', ') || 'none'})`);
+        specs[k] = { ...specs[k], trainable: false };
+      }
       const params: Record<string, Tensor> = {};
       for (const [pname, spec] of Object.entries(specs)) {
         const key = `${p.name}.${pname}`;
@@ -131,7 +152,7 @@ export class GraphBuilder {
         }
         params[pname] = options.backend.tensor(values, spec.shape);
       }
-      return { name: p.name, layer: p.layer, attrs: p.attrs, inputs: p.inputs, outputs: p.outputs, params, paramSpecs: specs };
+      return { name: p.name, layer: p.layer, attrs: p.attrs, inputs: p.inputs, outputs: p.outputs, params, paramSpecs: specs, ...(frozen.length ? { frozen: [...new Set(frozen)] } : {}) };
     });
     for (const k of initial.keys()) if (!used.has(k)) throw new HubelError('graph', `initial value given for '${k}', which is not a parameter of this graph`);
     return new Model({
@@ -190,9 +211,12 @@ export class Sequential {
     this.#last = this.#g.input(options.inputName ?? 'input', input);
   }
 
-  /** Appends a node applying `layer` to the previous output; `name` defaults to the lower-cased layer type and a counter (`conv1`). */
-  add<D extends AnyLayer>(layer: D, attrs?: AttrInputOf<D>, name?: string): this {
-    this.#last = this.#g.add(layer, attrs, this.#last, { name });
+  /**
+   * Appends a node applying `layer` to the previous output; `name` (or `opts.name`) defaults to
+   * the lower-cased layer type and a counter (`conv1`); `opts.frozen` freezes its parameters.
+   */
+  add<D extends AnyLayer>(layer: D, attrs?: AttrInputOf<D>, opts?: string | NodeOptions): this {
+    this.#last = this.#g.add(layer, attrs, this.#last, typeof opts === 'string' ? { name: opts } : opts);
     return this;
   }
 

@@ -34,6 +34,11 @@ export interface Node {
   readonly params: Record<string, Tensor>;
   /** The layer's parameter specs for this node's input shapes (shape, initializer, trainable). */
   readonly paramSpecs: Readonly<Record<string, ParamSpec>>;
+  /**
+   * Parameters the model's author froze (their specs say `trainable: false`), as opposed to
+   * state the layer itself declares untrainable (batch norm's running statistics). Absent: none.
+   */
+  readonly frozen?: readonly string[];
 }
 
 /** A parameter as the optimizer and checkpoints see it. */
@@ -171,6 +176,15 @@ export class Model {
       }
     }
     return out;
+  }
+
+  /**
+   * Keys (`node.param`) of the frozen parameters: those a builder froze with the `frozen`
+   * node option or that `importOnnx` froze from the file's `hubel.frozen` metadata. They are
+   * not trainable; running statistics, which layers declare untrainable, are not listed.
+   */
+  frozenParams(): string[] {
+    return this.nodes.flatMap((n) => (n.frozen ?? []).map((p) => `${n.name}.${p}`));
   }
 
   /** Number of trainable scalars. */

@@ -3,6 +3,7 @@ import { exportAttributes, toAttribute } from '../attributes.js';
 import { ioMapping, isInputAt, type IoMapping } from '../onnx-extension.js';
 import type { OnnxDim, OnnxFunctionProto, OnnxModelProto, OnnxNodeProto, OnnxTensorProto, OnnxValueInfoProto } from '../proto/messages.js';
 import { encodeModel } from '../proto/messages.js';
+import { FROZEN_KEY } from '../frozen.js';
 import { DataType, makeTensor } from '../tensor-data.js';
 import { HUBEL_PRODUCER, HUBEL_VERSION } from '../version.js';
 
@@ -48,7 +49,8 @@ export function irVersionFor(opset: number): number {
  * mapping (op type, attributes, parameter order, io's `inputsFromAttrs`); layers in a custom
  * domain (`ai.hubel`) also get a model-local FunctionProto with their body in standard ops, so
  * other engines run them. Parameters become initializers named `<node>.<param>` with raw
- * little-endian data; graph inputs and outputs carry shapes with the batch dimension symbolic.
+ * little-endian data (frozen ones too, listed in the `hubel.frozen` metadata entry); graph
+ * inputs and outputs carry shapes with the batch dimension symbolic.
  *
  * Throws HubelError 'graph' listing every layer without an ONNX mapping, and 'attribute' when
  * `opset` is lower than a layer needs. Reads parameters with `await tensor.read()`, so it works
@@ -150,9 +152,16 @@ export async function buildModelProto(model: Model, options: ExportOptions = {})
       outputs: model.outputs.map(info),
       valueInfo,
     },
-    metadata: { ...model.metadata, ...(options.metadata ?? {}) },
+    metadata: withFrozen({ ...model.metadata, ...(options.metadata ?? {}) }, model.frozenParams()),
     functions,
   };
+}
+
+/** The metadata with {@link FROZEN_KEY} listing `frozen` (and no stale entry when none is). */
+function withFrozen(metadata: Record<string, string>, frozen: readonly string[]): Record<string, string> {
+  delete metadata[FROZEN_KEY];
+  if (frozen.length) metadata[FROZEN_KEY] = JSON.stringify(frozen);
+  return metadata;
 }
 
 async function paramTensor(n: Node, pname: string, dataType: number, name: string): Promise<OnnxTensorProto> {

@@ -41,6 +41,8 @@ export class ImportContext {
     /** File name for error messages. */
     readonly file: string,
     allValueNames: Iterable<string>,
+    /** Parameter keys (`node.param`) to freeze, from the file's `hubel.frozen` metadata. */
+    readonly frozen: ReadonlySet<string> = new Set(),
   ) {
     this.builder = new GraphBuilder({ registry });
     this.#valueNames = new Set(allValueNames);
@@ -234,7 +236,8 @@ export class ImportContext {
     for (const p of Object.keys(o.params ?? {})) {
       if (!declared[p]) throw new HubelError('graph', `${where}: a value is given for parameter '${p}', which ${layerLabel(layer)} with these attributes does not have (parameters: ${Object.keys(declared).filter((k) => declared[k]).join(', ') || 'none'})`);
     }
-    const outs = this.builder.node(layer, resolved as never, inputs, { name, outputs: o.outputs ?? layer.outputs.map((x) => this.freshValue(`${name}.${x}`)) });
+    const frozen = Object.keys(declared).filter((p) => declared[p] && this.frozen.has(`${name}.${p}`));
+    const outs = this.builder.node(layer, resolved as never, inputs, { name, outputs: o.outputs ?? layer.outputs.map((x) => this.freshValue(`${name}.${x}`)), frozen });
     outs.forEach((v, i) => {
       if (!v) return; // an optional output the node leaves unbound
       this.#shapes.set(v, outShapes[i]);

@@ -2,6 +2,7 @@ import { HubelError, fmtShape, layerLabel, type Backend, type Model, type Regist
 import { attributeValue } from '../attributes.js';
 import { AttrType, decodeModel, type OnnxGraphProto, type OnnxModelProto, type OnnxNodeProto, type OnnxTensorProto } from '../proto/messages.js';
 import { DataType, MAX_ELEMENTS, dataTypeName, readTensor, type HostTensor } from '../tensor-data.js';
+import { FROZEN_KEY, readFrozenKeys } from '../frozen.js';
 import { ADAPTERS } from './adapters.js';
 import { ImportContext } from './context.js';
 import { UnsupportedOnnxError, opLabel } from './errors.js';
@@ -90,10 +91,12 @@ export function importableOps(registry: Registry): Set<string> {
 /**
  * Reads a `.onnx` file into a Hubel model on `options.backend`, for inference or fine-tuning:
  * initializers feeding parameters become the parameters' values (trainable as the layer
- * declares), other initializers become trainable Constant nodes, Constant nodes and constant
- * inputs of attribute-like inputs (Reshape's shape) fold into attributes. Graph inputs of an
- * integer type are int32 inputs (labels, indices), except those read only as Pow exponents,
- * which are float inputs (`integerInputsReadAsFloat`).
+ * declares, except those the `hubel.frozen` metadata entry lists, which stay frozen; keys
+ * naming no parameter of the graph are ignored), other initializers become trainable
+ * Constant nodes, Constant nodes and constant inputs of attribute-like inputs (Reshape's
+ * shape) fold into attributes. Graph inputs of an integer type are int32 inputs (labels,
+ * indices), except those read only as Pow exponents, which are float inputs
+ * (`integerInputsReadAsFloat`).
  *
  * Each node maps through the registered layer whose `onnx.opType` (or type) matches, with
  * attributes from the layer's `fromOnnx` or snake_case → camelCase; a few ops with wider ONNX
@@ -120,7 +123,7 @@ export function importModelProto(proto: OnnxModelProto, options: ImportOptions):
 
   const allNames = new Set<string>([...graph.inputs.map((i) => i.name), ...graph.initializers.map((t) => t.name)]);
   for (const n of graph.nodes) for (const o of n.outputs) allNames.add(o);
-  const ctx = new ImportContext(options.registry, opsets, file, allNames);
+  const ctx = new ImportContext(options.registry, opsets, file, allNames, new Set(readFrozenKeys(proto.metadata, file)));
 
   const nodes = checkAndSort(graph, inlineFunctions(graph.nodes, proto.functions, (n) => canImport(ctx, n), file), file);
   const unsupported = [...new Set(nodes.filter((n) => !canImport(ctx, n)).map((n) => opLabel(n.domain, n.opType)))];
@@ -176,11 +179,13 @@ export function importModelProto(proto: OnnxModelProto, options: ImportOptions):
   }
   const outputs = graph.outputs.map((o) => ctx.data(o.name, `graph output '${o.name}'`));
   ctx.builder.output(...outputs);
+  // The frozen parameters live on the nodes now (model.frozenParams()); export writes the entry afresh.
+  const { [FROZEN_KEY]: _frozen, ...metadata } = proto.metadata;
   return ctx.builder.build({
     backend: options.backend,
     seed: options.seed ?? 0,
     initialValues: ctx.initialValues,
-    metadata: { ...proto.metadata },
+    metadata,
   });
 }
 

@@ -11,6 +11,7 @@
  * parameters are restored after each lesion, so the model is unchanged afterwards.
  */
 import { HubelError, layerLabel, type Dataset, type Model, type Node, type Tensor } from '@hubel/core';
+import type { WholeLayerLesionResult } from './whole-layer.js';
 
 /** Ops whose output channel u is exactly zero when row u of every trainable parameter is. */
 const LESIONABLE = new Set(['Conv', 'Gemm', 'BatchNormalization']);
@@ -163,45 +164,118 @@ export async function errorOf(model: Model, data: Dataset, count: number, batchS
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const signedPct = (x: number) => `${x >= 0 ? '+' : '−'}${(100 * Math.abs(x)).toFixed(2)}`;
 
-/** A Markdown table of a lesion study: rank, unit, error, damage (percentage points), sorted by damage. */
-export function formatLesionTable(r: LesionResult): string {
-  const head = `Lesions of ${r.layer} (${r.op}, ${r.units} units; zeroed ${r.params.join(', ')} per unit) on ${r.examples} images; intact error ${pct(r.baseline)}\n\n`;
-  const rows = r.lesions.map((l, i) => `| ${i + 1} | ${l.unit} | ${pct(l.error)} | ${signedPct(l.damage)} |`);
-  return `${head}| rank | unit | error | damage (points) |\n| ---: | ---: | ---: | ---: |\n${rows.join('\n')}\n`;
+/**
+ * A lesion study to report in one table and one chart: the unit lesions of one layer
+ * ({@link lesionLayer}), the whole-layer lesions ({@link lesionWholeLayers}), or both (measured
+ * on the same examples).
+ */
+export interface LesionReport {
+  /** Unit lesions of one layer. */
+  readonly units?: LesionResult;
+  /** Whole layers replaced by identity, and the layers that cannot be. */
+  readonly layers?: WholeLayerLesionResult;
+}
+
+/** One row of a lesion table: a unit zeroed or a whole layer replaced by identity. */
+interface LesionRow {
+  /** Table cell: the unit index, or e.g. `relu1 (Relu) → identity`. */
+  readonly label: string;
+  /** Under the bar: the unit index or the layer name. */
+  readonly short: string;
+  readonly error: number;
+  readonly damage: number;
+  readonly wholeLayer: boolean;
+}
+
+function reportOf(r: LesionResult | LesionReport): LesionReport {
+  return 'lesions' in r ? { units: r } : r;
+}
+
+/** Unit rows then layer rows, merged by damage (a stable sort keeps each list's tie order, units first). */
+function lesionRows(rep: LesionReport): LesionRow[] {
+  const both = rep.units !== undefined && rep.layers !== undefined;
+  const units: LesionRow[] = (rep.units?.lesions ?? []).map((l) => ({ label: both ? `${rep.units!.layer} unit ${l.unit}` : String(l.unit), short: String(l.unit), error: l.error, damage: l.damage, wholeLayer: false }));
+  const layers: LesionRow[] = (rep.layers?.lesions ?? []).map((l) => ({ label: `${l.layer} (${l.op}) → identity`, short: l.layer, error: l.error, damage: l.damage, wholeLayer: true }));
+  return [...units, ...layers].sort((a, b) => b.damage - a.damage);
+}
+
+function checkReport(rep: LesionReport): { examples: number; baseline: number } {
+  const first = rep.units ?? rep.layers;
+  if (!first) throw new HubelError('attribute', 'lesion report: no unit lesions and no whole-layer lesions to report');
+  if (rep.units && rep.layers && (rep.units.examples !== rep.layers.examples || rep.units.baseline !== rep.layers.baseline)) {
+    throw new HubelError('attribute', `lesion report: the unit lesions (${rep.units.examples} images, intact error ${pct(rep.units.baseline)}) and the whole-layer lesions (${rep.layers.examples} images, intact error ${pct(rep.layers.baseline)}) were not measured on the same examples`);
+  }
+  return { examples: first.examples, baseline: first.baseline };
 }
 
 /**
- * An SVG bar chart of a lesion study: one bar per unit in order of damage (error increase in
- * percentage points; bars below the axis where a lesion lowered the error).
+ * A Markdown table of a lesion study: rank, unit (or layer), error, damage (percentage points),
+ * sorted by damage. With whole-layer lesions, their rows are ranked among the units' and the
+ * layers whose shapes do not allow identity are listed under the table with the reason.
  */
-export function lesionBarsSvg(r: LesionResult): string {
-  const n = r.lesions.length;
+export function formatLesionTable(r: LesionResult | LesionReport): string {
+  const rep = reportOf(r);
+  const { examples, baseline } = checkReport(rep);
+  const what: string[] = [];
+  if (rep.units) what.push(`${rep.units.layer} (${rep.units.op}, ${rep.units.units} units; zeroed ${rep.units.params.join(', ')} per unit)`);
+  if (rep.layers) what.push(`whole layers replaced by identity (${rep.layers.lesions.length} of ${rep.layers.lesions.length + rep.layers.refused.length} layers allow it)`);
+  const head = `Lesions of ${what.join(' and ')} on ${examples} images; intact error ${pct(baseline)}\n\n`;
+  const rows = lesionRows(rep).map((l, i) => `| ${i + 1} | ${l.label} | ${pct(l.error)} | ${signedPct(l.damage)} |`);
+  const column = rep.layers ? (rep.units ? 'unit or layer' : 'layer') : 'unit';
+  const align = rep.layers ? ':---' : '---:';
+  const refused = rep.layers?.refused.length ? `\nLayers whose shapes do not allow identity:\n\n${rep.layers.refused.map((x) => `- ${x.layer} (${x.op}): ${x.reason}`).join('\n')}\n` : '';
+  return `${head}| rank | ${column} | error | damage (points) |\n| ---: | ${align} | ---: | ---: |\n${rows.join('\n')}\n${refused}`;
+}
+
+/**
+ * An SVG bar chart of a lesion study: one bar per unit (and, with whole-layer lesions, per layer
+ * replaced by identity, in other colours) in order of damage (error increase in percentage
+ * points; bars below the axis where a lesion lowered the error).
+ */
+export function lesionBarsSvg(r: LesionResult | LesionReport): string {
+  const rep = reportOf(r);
+  const { baseline } = checkReport(rep);
+  const rows = lesionRows(rep);
+  const n = rows.length;
   const bw = Math.max(4, Math.min(24, Math.floor(720 / Math.max(1, n))));
   const left = 56;
   const top = 36;
   const h = 240;
-  const w = left + n * bw + 16;
-  const vals = r.lesions.map((l) => 100 * l.damage);
+  const w = Math.max(left + n * bw + 16, rep.layers ? 560 : 0);
+  const vals = rows.map((l) => 100 * l.damage);
   const hi = Math.max(0.01, ...vals);
   const lo = Math.min(0, ...vals);
   const y = (v: number) => top + ((hi - v) / (hi - lo)) * h;
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-  const bars = r.lesions
+  const colour = (l: LesionRow, v: number) => (l.wholeLayer ? (v >= 0 ? '#8e44ad' : '#16a085') : v >= 0 ? '#c0392b' : '#2980b9');
+  const bars = rows
     .map((l, i) => {
       const v = vals[i];
       const y0 = Math.min(y(v), y(0));
       const bh = Math.max(0.5, Math.abs(y(v) - y(0)));
-      return `<rect x="${left + i * bw + 1}" y="${y0.toFixed(2)}" width="${bw - 2}" height="${bh.toFixed(2)}" fill="${v >= 0 ? '#c0392b' : '#2980b9'}"><title>unit ${l.unit}: error ${pct(l.error)}, damage ${signedPct(l.damage)} points</title></rect>` +
-        (bw >= 14 ? `<text x="${left + i * bw + bw / 2}" y="${top + h + 14}" font-size="9" text-anchor="middle">${l.unit}</text>` : '');
+      const name = l.wholeLayer ? `layer ${esc(l.label)}` : `unit ${l.short}`;
+      const x = left + i * bw + bw / 2;
+      // Layer bars are few: named even where unit bars are too narrow for their numbers.
+      const label = l.wholeLayer
+        ? `<text x="${x}" y="${top + h + 10}" font-size="9" text-anchor="end" transform="rotate(-60 ${x} ${top + h + 10})">${esc(l.short)}</text>`
+        : bw < 14
+          ? ''
+          : `<text x="${x}" y="${top + h + 14}" font-size="9" text-anchor="middle">${l.short}</text>`;
+      return `<rect x="${left + i * bw + 1}" y="${y0.toFixed(2)}" width="${bw - 2}" height="${bh.toFixed(2)}" fill="${colour(l, v)}"><title>${name}: error ${pct(l.error)}, damage ${signedPct(l.damage)} points</title></rect>` + label;
     })
     .join('\n');
   const ticks = [lo, (lo + hi) / 2, hi].map((v) => `<text x="${left - 6}" y="${(y(v) + 3).toFixed(2)}" font-size="10" text-anchor="end">${v.toFixed(2)}</text>`).join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${top + h + 40}" font-family="sans-serif">
-<text x="${left}" y="20" font-size="13">${esc(`lesions of ${r.layer}: error increase (points) per unit, intact error ${pct(r.baseline)}`)}</text>
+  const title = rep.units && rep.layers ? `lesions of ${rep.units.layer} (units) and of whole layers` : rep.units ? `lesions of ${rep.units.layer}` : 'whole layers replaced by identity';
+  const axis = rep.layers
+    ? `${rep.units ? '<tspan fill="#c0392b">units</tspan> and ' : ''}<tspan fill="#8e44ad">whole layers</tspan> sorted by damage`
+    : 'units sorted by damage';
+  const bottom = rep.layers ? 70 : 32;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${top + h + bottom + 8}" font-family="sans-serif">
+<text x="${left}" y="20" font-size="13">${esc(`${title}: error increase (points)${rep.layers ? '' : ' per unit'}, intact error ${pct(baseline)}`)}</text>
 ${ticks}
 <line x1="${left}" x2="${left + n * bw}" y1="${y(0).toFixed(2)}" y2="${y(0).toFixed(2)}" stroke="#333"/>
 ${bars}
-<text x="${left}" y="${top + h + 32}" font-size="10">units sorted by damage</text>
+<text x="${left}" y="${top + h + bottom}" font-size="10">${axis}</text>
 </svg>
 `;
 }

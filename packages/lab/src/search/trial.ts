@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Adam, HubelError, LrSchedule, Sgd, Trainer, cosineSchedule, stepSchedule, type ArrayDataset, type Backend, type Registry, type TrainerPlugin, type Model, type TrainerState } from '@hubel/core';
 import { loadCheckpoint, saveCheckpoint } from '@hubel/io';
-import { zooEntry } from '@hubel/models';
+import { zooEntry, type ZooEntry } from '@hubel/models';
 import { foldSplit } from './folds.js';
 import type { SearchConfig } from './space.js';
 
@@ -17,6 +17,11 @@ import type { SearchConfig } from './space.js';
 export interface TrialOptions {
   /** Zoo model name (`fashion`, `mlp`, …); `hidden` and `dropout` in the config go to its builder. */
   readonly model: string;
+  /**
+   * The zoo entry to build, for a model that is not in @hubel/models' zoo (e.g. a third-party
+   * entry from a plugin module); default `zooEntry(model)`.
+   */
+  readonly entry?: ZooEntry<object>;
   /** Registry with the zoo's layers and the SoftmaxCrossEntropyLoss layer. */
   readonly registry: Registry;
   /** Backend the models are built on (the CPU backend for a search). */
@@ -127,7 +132,7 @@ async function trainAndTest(
   checkpoint?: { readonly path: string; readonly name: string },
 ): Promise<number | undefined> {
   const c = o.config;
-  const entry = zooEntry(o.model);
+  const entry = o.entry ?? zooEntry(o.model);
   for (const k of ['hidden', 'dropout'] as const) {
     if (c[k] !== undefined && !entry.knobs?.includes(k)) throw new HubelError('attribute', `--space: model '${o.model}' has no ${k} option (its options: ${entry.knobs?.join(', ') || 'none'})`);
   }

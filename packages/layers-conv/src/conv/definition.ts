@@ -1,12 +1,16 @@
-import { attr, defineLayer } from '@hubel/core';
+import { INIT_NAMES, attr, defineLayer, type InitSpec } from '@hubel/core';
+import { gaborBank, gaborInit } from '../gabor/gabor.js';
 import { checkWindowAttrs, resolveWindow } from './geometry.js';
 
 const AUTO_PAD = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
+const W_INITS = [...INIT_NAMES, 'gabor'] as const;
 
 /**
  * Convolution (ONNX Conv), 1-D on [N, C, L] or 2-D on [N, C, H, W], picked by the length of
  * `kernelShape`. W is [outChannels, C / group, ...kernelShape], B is [outChannels].
  * y[n, o, p] = B[o] + Σ_{c in o's group, taps t} W[o, c, t] · x[n, c, p·stride − padBegin + t·dilation].
+ * `init` picks W's initializer, `'gabor'` a Gabor bank (see `gaborBank`); to keep W fixed
+ * during training, freeze it with the builder's node option `frozen`.
  */
 export const Conv = defineLayer({
   domain: '',
@@ -22,13 +26,29 @@ export const Conv = defineLayer({
     group: attr.int({ min: 1, default: 1 }),
     autoPad: attr.string({ oneOf: AUTO_PAD, default: 'NOTSET' }),
     bias: attr.bool({ default: true, doc: 'ONNX: whether the node has a B input' }),
+    // Hubel only (not written to ONNX): how W starts out.
+    init: attr.string({ oneOf: W_INITS, default: 'heUniform', doc: "W's initializer; 'gabor': a Gabor bank (gabor* attributes), one filter per output channel" }),
+    gaborOrientations: attr.int({ min: 1, default: 8, doc: "init 'gabor': orientations k·π/n" }),
+    gaborScales: attr.int({ min: 1, default: 4, doc: "init 'gabor': scales, when gaborWavelengths is not given" }),
+    gaborWavelengths: attr.floats({ optional: true, min: 2, minLength: 1, doc: "init 'gabor': wavelengths in pixels; default geometric from 3 to max(4, size/2.5)" }),
+    gaborPhases: attr.floats({ default: [0], minLength: 1, doc: "init 'gabor': phases in radians" }),
+    gaborGamma: attr.float({ gt: 0, default: 0.5, doc: "init 'gabor': aspect ratio γ" }),
+    gaborBandwidth: attr.float({ gt: 0, default: 1, doc: "init 'gabor': bandwidth in octaves, sets σ" }),
   },
   validate: (a) => {
     checkWindowAttrs(a);
     if (a.outChannels % a.group !== 0) throw new Error(`attribute 'group': ${a.group} groups do not divide outChannels ${a.outChannels}`);
+    if (a.init === 'gabor') {
+      if (a.kernelShape.length !== 2) throw new Error(`attribute 'init': 'gabor' needs a 2-D kernel, found kernelShape [${a.kernelShape.join(', ')}]`);
+      const count = a.gaborOrientations * (a.gaborWavelengths?.length ?? a.gaborScales) * a.gaborPhases.length;
+      if (count !== a.outChannels) {
+        throw new Error(`attribute 'init': a Gabor bank of ${a.gaborOrientations} orientations × ${a.gaborWavelengths?.length ?? a.gaborScales} scales × ${a.gaborPhases.length} phases has ${count} filters, but outChannels is ${a.outChannels}`);
+      }
+      gaborBank({ ...gaborOptions(a), size: a.kernelShape }); // throws now, naming the node, rather than at build
+    }
   },
   params: (a, [x]) => ({
-    W: { shape: [a.outChannels, x[1] / a.group, ...a.kernelShape], init: 'heUniform' },
+    W: { shape: [a.outChannels, x[1] / a.group, ...a.kernelShape], init: weightInit(a) },
     ...(a.bias ? { B: { shape: [a.outChannels], init: 'zeros' } } : {}),
   }),
   inferShapes: (a, [x]) => {
@@ -58,3 +78,20 @@ export const Conv = defineLayer({
     }),
   },
 });
+
+type GaborAttrs = {
+  readonly gaborOrientations: number;
+  readonly gaborScales: number;
+  readonly gaborWavelengths: readonly number[] | undefined;
+  readonly gaborPhases: readonly number[];
+  readonly gaborGamma: number;
+  readonly gaborBandwidth: number;
+};
+
+function gaborOptions(a: GaborAttrs) {
+  return { orientations: a.gaborOrientations, scales: a.gaborScales, wavelengths: a.gaborWavelengths, phases: a.gaborPhases, gamma: a.gaborGamma, bandwidth: a.gaborBandwidth };
+}
+
+function weightInit(a: GaborAttrs & { readonly init: (typeof W_INITS)[number] }): InitSpec {
+  return a.init === 'gabor' ? gaborInit(gaborOptions(a)) : a.init;
+}
