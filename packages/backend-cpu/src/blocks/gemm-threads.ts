@@ -70,6 +70,8 @@ export function setGemmThreads(threads: number): void {
   wanted = threads;
   if (pool && pool.workers.length !== threads - 1) {
     for (const w of pool.workers) void w.terminate();
+    // The workers' scratch blocks in the wasm heap go back to it.
+    for (let w = 0; w < pool.workers.length; w++) if (pool.scr[2 * w + 1] > 0) heap?.free(pool.scr[2 * w], pool.scr[2 * w + 1]);
     pool = undefined;
   }
 }
