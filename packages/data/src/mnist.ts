@@ -2,27 +2,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArrayDataset, HubelError } from '@hubel/core';
+import { HubelError } from '@hubel/core';
 import { readIdx } from './idx.js';
+import { FASHION_MNIST_CLASSES, MNIST_CLASSES, idxFileNames, idxImageSet, type ImageSet, type Split } from './mnist-format.js';
 
-/** Fashion-MNIST's class names by label (Xiao, Rasul & Vollgraf 2017). */
-export const FASHION_MNIST_CLASSES: readonly string[] = Object.freeze(['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
-
-/** MNIST's class names: the digits. */
-export const MNIST_CLASSES: readonly string[] = Object.freeze(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
-
-/** Which part of a dataset's files to read. */
-export type Split = 'train' | 'test';
-
-/** A labelled image set: the dataset plus where it came from and what its labels mean. */
-export interface ImageSet {
-  /** Images [N, C, H, W] float32 in [0, 1], labels int32. */
-  readonly dataset: ArrayDataset;
-  /** Name of each label, indexed by label. */
-  readonly classNames: readonly string[];
-  /** The files read, for messages. */
-  readonly files: readonly string[];
-}
+export { FASHION_MNIST_CLASSES, MNIST_CLASSES, idxFileNames, idxImageSet, type IdxImageSetOptions, type ImageSet, type Split } from './mnist-format.js';
 
 /** Options of the IDX-directory readers (MNIST, Fashion-MNIST). */
 export interface IdxSetOptions {
@@ -32,15 +16,6 @@ export interface IdxSetOptions {
   readonly limit?: number;
   /** Class names; default: `labels.txt` in the directory (one per line), else Fashion-MNIST's when the path mentions "fashion", else digits. */
   readonly classNames?: readonly string[];
-}
-
-const PREFIX: Record<Split, string> = { train: 'train', test: 't10k' };
-
-/** Candidate file names for one split and kind, in the spellings the official mirrors use. */
-export function idxFileNames(split: Split, kind: 'images' | 'labels'): string[] {
-  const rank = kind === 'images' ? 3 : 1;
-  const bases = [`${PREFIX[split]}-${kind}-idx${rank}-ubyte`, `${PREFIX[split]}-${kind}.idx${rank}-ubyte`];
-  return bases.flatMap((b) => [`${b}.gz`, b]);
 }
 
 /**
@@ -70,26 +45,12 @@ export async function loadMnist(dir: string, options: IdxSetOptions = {}): Promi
   const labelsPath = find('labels');
   const images = await readIdx(imagesPath, { rank: 3, type: 'ubyte' });
   const labels = await readIdx(labelsPath, { rank: 1, type: 'ubyte' });
-  const [n, h, w] = images.dims;
-  if (labels.dims[0] !== n) {
-    throw new HubelError('format', `${dir}: ${n} images in ${imagesPath} but ${labels.dims[0]} labels in ${labelsPath}`);
+  if (labels.dims[0] !== images.dims[0]) {
+    throw new HubelError('format', `${dir}: ${images.dims[0]} images in ${imagesPath} but ${labels.dims[0]} labels in ${labelsPath}`);
   }
   const classNames = options.classNames ?? defaultClassNames(dir);
-  const keep = options.limit === undefined ? n : Math.min(n, Math.max(0, Math.floor(options.limit)));
-  const pixels = h * w;
-  const x = new Float32Array(keep * pixels);
-  const src = images.data as Uint8Array;
-  const scale = 1 / 255;
-  for (let i = 0; i < x.length; i++) x[i] = src[i] * scale;
-  const y = new Int32Array(keep);
-  const lab = labels.data as Uint8Array;
-  for (let i = 0; i < keep; i++) {
-    if (lab[i] >= classNames.length) {
-      throw new HubelError('format', `${labelsPath}: label ${lab[i]} at index ${i} is outside [0, ${classNames.length}) (classes: ${classNames.join(', ')})`);
-    }
-    y[i] = lab[i];
-  }
-  return { dataset: new ArrayDataset(x, [1, h, w], y, [], classNames.length), classNames, files: [imagesPath, labelsPath] };
+  const dataset = idxImageSet(images, labels, { classNames, limit: options.limit, imagesSource: imagesPath, labelsSource: labelsPath });
+  return { dataset, classNames, files: [imagesPath, labelsPath] };
 }
 
 /** Fashion-MNIST is MNIST's format with other class names; this is `loadMnist` defaulting to them. */

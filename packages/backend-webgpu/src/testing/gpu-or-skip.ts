@@ -25,9 +25,10 @@ export interface GpuForTests {
 let shared: Promise<GpuForTests> | undefined;
 
 /**
- * The one entry point of every WebGPU test suite. Creates (once per process) a backend on
- * whatever adapter exists. Under `CI=true` a missing adapter throws, so CI fails instead of
- * skipping; elsewhere the suites skip with a printed reason.
+ * The one entry point of every WebGPU test suite, in Node and in browsers (vitest's browser
+ * mode). Creates (once per process or page) a backend on whatever adapter exists. Under
+ * `CI=true` a missing adapter throws, so CI fails instead of skipping; elsewhere the suites
+ * skip with a printed reason.
  */
 export function gpuBackendOrSkip(options: WebGpuBackendOptions = {}): Promise<GpuForTests> {
   shared ??= (async () => {
@@ -37,8 +38,13 @@ export function gpuBackendOrSkip(options: WebGpuBackendOptions = {}): Promise<Gp
       backend = await WebGpuBackend.create(options);
     } catch (e) {
       reason = (e as Error).message;
-      if (process.env.CI === 'true') {
-        throw new HubelError('backend', `CI=true and no WebGPU adapter: the WebGPU suites must run in CI (install libegl1 libgl1-mesa-dri libegl-dev; see shared/docs/webgpu-on-cpu.md). ${reason}`, { cause: e });
+      // Pages have no `process` (vitest's browser mode provides one, with CI from its config).
+      if (typeof process !== 'undefined' && process.env?.CI === 'true') {
+        const inNode = typeof process.versions?.node === 'string';
+        const fix = inNode
+          ? 'install libegl1 libgl1-mesa-dri libegl-dev; see shared/docs/webgpu-on-cpu.md'
+          : "launch Chromium with --enable-unsafe-webgpu; without a GPU it uses the SwiftShader that Debian's chromium package ships";
+        throw new HubelError('backend', `CI=true and no WebGPU adapter: the WebGPU suites must run in CI (${fix}). ${reason}`, { cause: e });
       }
       console.warn(`[webgpu] WebGPU suites skipped: ${reason}`);
     }
