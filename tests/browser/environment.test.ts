@@ -23,7 +23,7 @@ describe('Chromium page for the browser suites', () => {
     expect(available).toContain('simd');
     expect(available.at(-1)).toBe('ts');
     expect(cpuKernels()).toBe(available[0]);
-    expect(backend.description).toBe(`CPU (float32, ${cpuKernels() === 'relaxed' ? 'WebAssembly relaxed SIMD' : 'WebAssembly SIMD'})`);
+    expect(backend.description).toBe(`CPU (float32, ${cpuKernels() === 'relaxed' ? 'WebAssembly relaxed SIMD' : 'WebAssembly SIMD'}, 1 thread)`);
     expect(backend.data(t).buffer).toBeInstanceOf(SharedArrayBuffer);
     t.dispose();
   });

@@ -20,6 +20,7 @@ import { winogradConv, winogradFilterGrad, winogradFilterGradScratchSizes, winog
 import { padSource, type PadMode } from './blocks/pad.js';
 import { transpose } from './blocks/transpose.js';
 import { sumAxes } from './blocks/reduce.js';
+import { gemmThreads } from './blocks/gemm-threads.js';
 import { cpuKernels, heap, resolveCpuKernels, type CpuKernels, type CpuKernelsChoice } from './blocks/wasm-kernels.js';
 import { scatterAdd, windowMax, windowPlan, windowSum, windowSumBackward, type WindowAxis, type WindowDivisor, type WindowPlan } from './blocks/window.js';
 
@@ -63,10 +64,14 @@ export class CpuBackend implements Backend {
     this.blocks = new CpuBlocks(this);
   }
 
-  /** What runs the float math: element type and kernel path, e.g. 'CPU (float32, WebAssembly SIMD)'. */
+  /**
+   * What runs the float math: element type, kernel path and GEMM threads, e.g. 'CPU (float32,
+   * WebAssembly SIMD, 2 threads)'. One thread where workers are unavailable (browsers today).
+   */
   get description(): string {
     const path = this.floatType === 'float64' ? 'ts' : (this.kernels ?? cpuKernels());
-    return `CPU (${this.floatType}, ${path === 'relaxed' ? 'WebAssembly relaxed SIMD' : path === 'simd' ? 'WebAssembly SIMD' : 'TypeScript'})`;
+    const threads = gemmThreads();
+    return `CPU (${this.floatType}, ${path === 'relaxed' ? 'WebAssembly relaxed SIMD' : path === 'simd' ? 'WebAssembly SIMD' : 'TypeScript'}, ${threads} thread${threads === 1 ? '' : 's'})`;
   }
 
   /** The typed array behind a tensor (throws if disposed or from another backend). */

@@ -78,7 +78,7 @@ export function setGemmThreads(threads: number): void {
 
 /** Threads a large GEMM uses now (1 where workers are unavailable). */
 export function gemmThreads(): number {
-  return wt && !broken ? wanted : 1;
+  return wt && !broken && typeof SharedArrayBuffer === 'function' ? wanted : 1;
 }
 
 function startPool(workers: number): Pool | undefined {

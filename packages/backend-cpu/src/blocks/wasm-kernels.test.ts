@@ -91,7 +91,7 @@ describe('WebAssembly kernels: detection, forcing, fallback', () => {
     const out = JSON.parse(r.stdout) as { kernels: string; storage: string; worst: number; description: string };
     expect(out.kernels).toBe('simd');
     expect(out.storage).toBe('plain');
-    expect(out.description).toBe('CPU (float32, WebAssembly SIMD)');
+    expect(out.description).toBe('CPU (float32, WebAssembly SIMD, 1 thread)');
     // 41 products of values in [−1, 1] summed in float32: ≤ 41·6e-8·41 ≈ 1e-4 in the worst case.
     expect(out.worst).toBeLessThan(1e-4);
   });
