@@ -11,7 +11,7 @@ export interface ModelSourceOptions {
   readonly inputShape: readonly number[];
   readonly classes: number;
   readonly seed: number;
-  /** Size options for a zoo model (`--hidden`, `--dropout`); only models that have them take them. */
+  /** Size options for a zoo model (`--hidden`, `--dropout`, `--prototypes`); only models that have them take them. */
   readonly knobs?: Partial<Record<ZooKnob, number>>;
   /** The model of a file `spec`, when the caller has read it already (it is then not read again). */
   readonly loaded?: Model;
@@ -68,7 +68,8 @@ export function checkKnobs(spec: string, knobs: Partial<Record<ZooKnob, number>>
   for (const k of given) {
     if (!entry.knobs?.includes(k)) throw new HubelError('attribute', `model '${spec}' has no --${k} option (its options: ${entry.knobs?.map((n) => `--${n}`).join(', ') || 'none'})`);
   }
-  const { hidden, dropout } = knobs;
+  const { hidden, dropout, prototypes } = knobs;
+  if (prototypes !== undefined && !(Number.isInteger(prototypes) && prototypes >= 1)) throw new HubelError('attribute', `--prototypes must be a positive integer, found ${prototypes}`);
   if (hidden !== undefined && !(Number.isInteger(hidden) && hidden >= 1)) throw new HubelError('attribute', `--hidden must be a positive integer, found ${hidden}`);
   if (dropout !== undefined && !(dropout >= 0 && dropout < 1)) throw new HubelError('attribute', `--dropout must be a ratio in [0, 1), found ${dropout}`);
 }

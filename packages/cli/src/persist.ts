@@ -26,6 +26,8 @@ export interface RunConfig {
   /** Hidden units / dropout ratio of the zoo model, when set (`--hidden`, `--dropout`). */
   readonly hidden?: number;
   readonly dropout?: number;
+  /** S2 prototypes of the zoo model, when set (`--prototypes`, hmax). */
+  readonly prototypes?: number;
   /** `--split TRAIN,VAL,TEST` as given, for a folder of class folders (absent: the default fractions). */
   readonly split?: string;
   /** `--resize` for image folders: 'none' rejects images of another size than the model's input. */

@@ -1,7 +1,7 @@
 /**
  * @hubel/layers-conv: Conv (1-D and 2-D, strides, pads, dilations, groups, auto_pad), Pad
- * (constant, reflect, edge) and LocallyConnected (ai.hubel), and Gabor filter banks (a
- * generator, and Conv's `init: 'gabor'`). Register with
+ * (constant, reflect, edge), LocallyConnected and GaussianRbf (ai.hubel; HMAX's S2), and Gabor
+ * filter banks (a generator, and Conv's `init: 'gabor'`). Register with
  * `registry.use(convLayers)`; the CPU kernels need `@hubel/backend-cpu`.
  */
 import { definePlugin } from '@hubel/core';
@@ -13,6 +13,10 @@ import { locallyConnectedCases } from './locally-connected/cases.js';
 import { locallyConnectedCpu } from './locally-connected/cpu.js';
 import { locallyConnectedWebGpu } from './locally-connected/webgpu.js';
 import { LocallyConnected } from './locally-connected/definition.js';
+import { gaussianRbfCases } from './gaussian-rbf/cases.js';
+import { gaussianRbfCpu } from './gaussian-rbf/cpu.js';
+import { gaussianRbfWebGpu } from './gaussian-rbf/webgpu.js';
+import { GaussianRbf } from './gaussian-rbf/definition.js';
 import { padCases } from './pad/cases.js';
 import { padCpu } from './pad/cpu.js';
 import { padWebGpu } from './pad/webgpu.js';
@@ -21,6 +25,7 @@ import { Pad } from './pad/definition.js';
 export { Conv } from './conv/definition.js';
 export { Pad, fullPads } from './pad/definition.js';
 export { LocallyConnected } from './locally-connected/definition.js';
+export { GaussianRbf } from './gaussian-rbf/definition.js';
 export { resolveWindow, type AutoPad, type ResolvedWindow, type WindowAttrs } from './conv/geometry.js';
 export {
   gaborValue,
@@ -36,10 +41,10 @@ export {
   type GaborBankOptions,
 } from './gabor/gabor.js';
 
-/** The plugin: Conv, Pad and LocallyConnected, their CPU and WebGPU kernels and their test cases. */
+/** The plugin: Conv, Pad, LocallyConnected and GaussianRbf, their CPU and WebGPU kernels and their test cases. */
 export const convLayers = definePlugin({
   name: '@hubel/layers-conv',
-  layers: [Conv, Pad, LocallyConnected],
-  kernels: [convCpu, padCpu, locallyConnectedCpu, convWebGpu, padWebGpu, locallyConnectedWebGpu],
-  cases: [...convCases, ...padCases, ...locallyConnectedCases],
+  layers: [Conv, Pad, LocallyConnected, GaussianRbf],
+  kernels: [convCpu, padCpu, locallyConnectedCpu, gaussianRbfCpu, convWebGpu, padWebGpu, locallyConnectedWebGpu, gaussianRbfWebGpu],
+  cases: [...convCases, ...padCases, ...locallyConnectedCases, ...gaussianRbfCases],
 });

@@ -9,5 +9,6 @@ export { mlp, type MlpOptions } from './mlp.js';
 export { lenet5, type LeNetOptions } from './lenet.js';
 export { fashionNet, type FashionNetOptions } from './fashion.js';
 export { alexnet, type AlexNetOptions } from './alexnet.js';
-export { zoo, zooEntry, type ZooEntry, type ZooKnob, type ZooName, type ZooVariant } from './zoo.js';
+export { hmax, imprintPrototypes, type HmaxOptions, type ImprintOptions, type ImprintRecord } from './hmax.js';
+export { zoo, zooEntry, type ZooEntry, type ZooKnob, type ZooName, type ZooTrainingContext, type ZooVariant } from './zoo.js';
 export { layerTable, formatLayerTable, type LayerRow } from './summary.js';

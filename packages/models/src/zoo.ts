@@ -1,6 +1,7 @@
-import { HubelError, type GraphBuilder } from '@hubel/core';
+import { HubelError, type Dataset, type GraphBuilder, type Model } from '@hubel/core';
 import { alexnet, type AlexNetOptions } from './alexnet.js';
 import { fashionNet, type FashionNetOptions } from './fashion.js';
+import { hmax, imprintPrototypes, type HmaxOptions } from './hmax.js';
 import { lenet5, type LeNetOptions } from './lenet.js';
 import { mlp, type MlpOptions } from './mlp.js';
 
@@ -22,6 +23,22 @@ export interface ZooEntry<O> {
    * names; a third-party entry declares its own. Absent: none.
    */
   readonly variants?: Readonly<Record<string, ZooVariant<O>>>;
+  /**
+   * A model-specific step between building a fresh model and training it (HMAX imprints its S2
+   * prototypes from training images). `hubel train` awaits it for a new zoo model, not when
+   * resuming or fine-tuning a file. Absent: none.
+   */
+  readonly beforeTraining?: (model: Model, ctx: ZooTrainingContext) => Promise<void>;
+}
+
+/** What {@link ZooEntry.beforeTraining} gets besides the model. */
+export interface ZooTrainingContext {
+  /** The training set (validation images held out). */
+  readonly train: Dataset;
+  /** The run's seed. */
+  readonly seed: number;
+  /** Writes one line of progress for the user. */
+  readonly log: (line: string) => void;
 }
 
 /** One ablation variant of a zoo entry: one component removed or replaced. */
@@ -33,7 +50,7 @@ export interface ZooVariant<O> {
 }
 
 /** A single-number option of a zoo builder: hidden units of the fully connected layer, dropout ratio. */
-export type ZooKnob = 'hidden' | 'dropout';
+export type ZooKnob = 'hidden' | 'dropout' | 'prototypes';
 
 const fashionVariants: Readonly<Record<string, ZooVariant<FashionNetOptions>>> = {
   'no-bn': { description: 'no batch norm (convolutions get a bias)', options: { batchNorm: false } },
@@ -52,7 +69,7 @@ const alexnetVariants: Readonly<Record<string, ZooVariant<AlexNetOptions>>> = {
   'no-dropout': { description: 'dropout ratio 0', options: { dropout: 0 } },
 };
 
-/** The model zoo by the names the CLI accepts (`--model lenet|fashion|alexnet|alexnet-1tower|mlp`). */
+/** The model zoo by the names the CLI accepts (`--model lenet|fashion|alexnet|alexnet-1tower|mlp|hmax`). */
 export const zoo = {
   fashion: { description: 'Fashion-MNIST convnet: (conv3×3–BN–ReLU–maxpool)×2, FC 128, dropout, 10 scores', defaultInput: [1, 28, 28], defaultClasses: 10, build: fashionNet, knobs: ['hidden', 'dropout'], variants: fashionVariants } as ZooEntry<FashionNetOptions>,
   lenet: { description: 'LeNet-5 (LeCun et al. 1998), tanh and average pooling, 28×28 input', defaultInput: [1, 28, 28], defaultClasses: 10, build: lenet5, variants: lenetVariants } as ZooEntry<LeNetOptions>,
@@ -66,13 +83,24 @@ export const zoo = {
     variants: alexnetVariants,
   } as ZooEntry<AlexNetOptions>,
   mlp: { description: 'multilayer perceptron 784–256–128–10 with ReLU', defaultInput: [1, 28, 28], defaultClasses: 10, build: mlp } as ZooEntry<MlpOptions>,
+  hmax: {
+    description: 'HMAX (Serre et al. 2007): frozen Gabor S1, max C1, S2 RBF to imprinted prototypes, global-max C2, linear classifier',
+    defaultInput: [1, 28, 28],
+    defaultClasses: 10,
+    build: hmax,
+    knobs: ['prototypes'],
+    beforeTraining: async (model, ctx) => {
+      const records = await imprintPrototypes(model, ctx.train, { seed: ctx.seed });
+      ctx.log(`hmax: imprinted ${records.length} S2 prototypes from C1 patches of ${new Set(records.map((r) => r.image)).size} training images; S1 and S2 stay frozen`);
+    },
+  } as ZooEntry<HmaxOptions>,
 } as const;
 
 /** The names the zoo knows. */
 export type ZooName = keyof typeof zoo;
 
 /** The zoo entry called `name`; throws listing the known names. */
-export function zooEntry(name: string): ZooEntry<FashionNetOptions & LeNetOptions & AlexNetOptions & MlpOptions> {
+export function zooEntry(name: string): ZooEntry<FashionNetOptions & LeNetOptions & AlexNetOptions & MlpOptions & HmaxOptions> {
   if (!Object.hasOwn(zoo, name)) throw new HubelError('attribute', `unknown model '${name}' (known: ${Object.keys(zoo).join(', ')}, or a path to an .onnx file)`);
   return zoo[name as ZooName] as ZooEntry<object>;
 }

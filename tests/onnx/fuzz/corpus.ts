@@ -21,7 +21,7 @@ export const CONFORMANCE_CASES = resolve(here, '../../conformance/onnx-cases/cas
 
 // Options per zoo model: defaults, except AlexNet at 1/16 width on 99×99 inputs, 10 classes.
 const SMALL_ALEXNET = { width: 1 / 16, inputShape: [3, 99, 99] as const, classes: 10 };
-const ZOO_OPTIONS: Readonly<Record<ZooName, object>> = { fashion: {}, lenet: {}, alexnet: SMALL_ALEXNET, 'alexnet-1tower': SMALL_ALEXNET, mlp: {} };
+const ZOO_OPTIONS: Readonly<Record<ZooName, object>> = { fashion: {}, lenet: {}, alexnet: SMALL_ALEXNET, 'alexnet-1tower': SMALL_ALEXNET, mlp: {}, hmax: { prototypes: 8 } };
 
 /** Every zoo model, exported with a fixed seed (so the corpus, and every mutant, is reproducible). */
 export async function zooFiles(): Promise<CorpusFile[]> {

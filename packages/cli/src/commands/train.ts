@@ -34,7 +34,7 @@ import { firstLayerPicture } from '../pictures.js';
 import { cliRegistry, cliZooEntry, createBackend, type BackendChoice } from '../runtime.js';
 
 export const trainFlags: FlagSpecs = {
-  model: { kind: 'string', meta: 'NAME|FILE', help: 'fashion, lenet, alexnet, alexnet-1tower, mlp, or an .onnx file to fine-tune', default: 'fashion' },
+  model: { kind: 'string', meta: 'NAME|FILE', help: 'fashion, lenet, alexnet, alexnet-1tower, mlp, hmax, or an .onnx file to fine-tune', default: 'fashion' },
   data: { kind: 'string', meta: 'DIR', help: 'directory of MNIST-format IDX files (train-*, t10k-*, raw or .gz), or of PNG/JPEG images in one sub-folder per class (optionally inside train/, val/, test/)', default: 'the bundled Fashion-MNIST sample' },
   epochs: { kind: 'int', meta: 'N', help: 'epochs to train (in total, when resuming)', default: '10' },
   batch: { kind: 'int', meta: 'N', help: 'mini-batch size', default: '64' },
@@ -48,6 +48,7 @@ export const trainFlags: FlagSpecs = {
   resume: { kind: 'string', meta: 'DIR', help: 'continue the run whose checkpoint.onnx is in DIR' },
   hidden: { kind: 'int', meta: 'N', help: 'hidden units of the zoo model\'s fully connected layer (fashion)', default: 'the model\'s (fashion: 128)' },
   dropout: { kind: 'number', meta: 'X', help: 'dropout ratio of the zoo model (fashion, alexnet)', default: 'the model\'s (0.5)' },
+  prototypes: { kind: 'int', meta: 'N', help: 'S2 prototypes of the zoo model (hmax), imprinted from training images before training', default: 'the model\'s (hmax: 500)' },
   validation: { kind: 'number', meta: 'F', help: 'fraction of the training set held out for validation (0: none); IDX data and image folders with train/ but no val/', default: '0.1' },
   split: { kind: 'string', meta: 'TRAIN,VAL,TEST', help: 'image folder of class folders: fractions of each class for training, validation and test (seeded by --seed)', default: '0.8,0.1,0.1' },
   resize: { kind: 'string', oneOf: ['none', 'area', 'bilinear'], help: 'image folders: resize images that are not the model\'s input size (area average or bilinear); none rejects them', default: 'none' },
@@ -92,6 +93,7 @@ export async function train(argv: readonly string[], ctx: CliContext, defaults: 
     limit: pick('limit', 'limit', undefined),
     hidden: pick('hidden', 'hidden', undefined),
     dropout: pick('dropout', 'dropout', undefined),
+    prototypes: pick('prototypes', 'prototypes', undefined),
     split: pick('split', 'split', undefined),
     resize: pick('resize', 'resize', undefined),
     backend: (flags.backend as BackendChoice | undefined) ?? defaults.backend ?? 'cpu',
@@ -129,8 +131,11 @@ export async function train(argv: readonly string[], ctx: CliContext, defaults: 
 
   const model = checkpoint
     ? checkpoint.model
-    : await resolveModel(s.model, { registry, backend, inputShape: [c, h, w], classes: classNames.length, seed: s.seed, knobs: { hidden: s.hidden, dropout: s.dropout }, loaded });
+    : await resolveModel(s.model, { registry, backend, inputShape: [c, h, w], classes: classNames.length, seed: s.seed, knobs: { hidden: s.hidden, dropout: s.dropout, prototypes: s.prototypes }, loaded });
   ctx.stderr(`model: ${s.model}, ${model.paramCount().toLocaleString('en-US')} parameters, backend ${backend.description}\n`);
+  // A fresh zoo model may need a model-specific step first (HMAX imprints its S2 prototypes).
+  const prepare = checkpoint || isModelFile(s.model) ? undefined : cliZooEntry(s.model).beforeTraining;
+  if (prepare) await prepare(model, { train: trainData, seed: s.seed, log: (line) => ctx.stderr(`${line}\n`) });
 
   const optimizer = makeOptimizer(s);
   const metricsPath = join(s.out, 'metrics.jsonl');
@@ -200,7 +205,7 @@ function validateSettings(s: TrainSettings): void {
   if (s.limit !== undefined && !(s.limit >= 2)) throw bad('limit', 'at least 2', s.limit);
   if (s.split !== undefined) splitFractions(s.split, 'train');
   if (!isModelFile(s.model)) cliZooEntry(s.model);
-  checkKnobs(s.model, { hidden: s.hidden, dropout: s.dropout });
+  checkKnobs(s.model, { hidden: s.hidden, dropout: s.dropout, prototypes: s.prototypes });
 }
 
 async function loadTestSet(dir: string, limit: number | undefined, ctx: CliContext): Promise<ImageSet | undefined> {

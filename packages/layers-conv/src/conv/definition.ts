@@ -34,6 +34,7 @@ export const Conv = defineLayer({
     gaborPhases: attr.floats({ default: [0], minLength: 1, doc: "init 'gabor': phases in radians" }),
     gaborGamma: attr.float({ gt: 0, default: 0.5, doc: "init 'gabor': aspect ratio γ" }),
     gaborBandwidth: attr.float({ gt: 0, default: 1, doc: "init 'gabor': bandwidth in octaves, sets σ" }),
+    gaborOrder: attr.string({ oneOf: ['scale', 'orientation'] as const, default: 'scale', doc: "init 'gabor': filter order, 'orientation' keeps one orientation's scales and phases adjacent (see gaborBank)" }),
   },
   validate: (a) => {
     checkWindowAttrs(a);
@@ -86,10 +87,11 @@ type GaborAttrs = {
   readonly gaborPhases: readonly number[];
   readonly gaborGamma: number;
   readonly gaborBandwidth: number;
+  readonly gaborOrder: 'scale' | 'orientation';
 };
 
 function gaborOptions(a: GaborAttrs) {
-  return { orientations: a.gaborOrientations, scales: a.gaborScales, wavelengths: a.gaborWavelengths, phases: a.gaborPhases, gamma: a.gaborGamma, bandwidth: a.gaborBandwidth };
+  return { orientations: a.gaborOrientations, scales: a.gaborScales, wavelengths: a.gaborWavelengths, phases: a.gaborPhases, gamma: a.gaborGamma, bandwidth: a.gaborBandwidth, order: a.gaborOrder };
 }
 
 function weightInit(a: GaborAttrs & { readonly init: (typeof W_INITS)[number] }): InitSpec {

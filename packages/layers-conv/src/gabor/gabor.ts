@@ -108,6 +108,12 @@ export interface GaborBankOptions {
   readonly gamma?: number;
   /** Frequency bandwidth in octaves that sets σ = {@link gaborSigma}(λ, b) when `sigmas` is not given; default 1. */
   readonly bandwidth?: number;
+  /**
+   * Filter order: 'scale' (default) = (scale·phases + phase)·orientations + orientation;
+   * 'orientation' = (orientation·scales + scale)·phases + phase, so that the scales and phases
+   * of one orientation are consecutive channels (Maxout over them: HMAX's C1).
+   */
+  readonly order?: 'scale' | 'orientation';
 }
 
 /** A normalized Gabor bank: filters and the parameters that made each. */
@@ -118,9 +124,10 @@ export interface GaborBank {
   readonly count: number;
   /**
    * `count` filters of h·w values each, row-major, one after the other ([count, h, w]). Filter
-   * index = (scale·phases + phase)·orientations + orientation: orientation varies fastest, so a
-   * grid with one row per (scale, phase) has one column per orientation. Each filter has zero
-   * mean and unit L2 norm.
+   * index = (scale·phases + phase)·orientations + orientation (order 'scale', the default):
+   * orientation varies fastest, so a grid with one row per (scale, phase) has one column per
+   * orientation; order 'orientation' puts phase fastest, then scale. Each filter has zero mean
+   * and unit L2 norm.
    */
   readonly filters: Float64Array;
   /** Parameters of each filter (before normalization: amplitude 1, centred). */
@@ -154,9 +161,11 @@ export function gaborBank(o: GaborBankOptions): GaborBank {
   }
   const orientations = Array.from({ length: nO }, (_, k) => (k * Math.PI) / nO);
   const params: GaborParams[] = [];
-  for (let s = 0; s < wavelengths.length; s++) {
-    const sigma = o.sigmas ? o.sigmas[s] : gaborSigma(wavelengths[s], o.bandwidth ?? 1);
-    for (const phase of phases) for (const theta of orientations) params.push({ theta, wavelength: wavelengths[s], sigma, gamma, phase });
+  const at = (s: number, phase: number, theta: number): GaborParams => ({ theta, wavelength: wavelengths[s], sigma: o.sigmas ? o.sigmas[s] : gaborSigma(wavelengths[s], o.bandwidth ?? 1), gamma, phase });
+  if (o.order === 'orientation') {
+    for (const theta of orientations) for (let s = 0; s < wavelengths.length; s++) for (const phase of phases) params.push(at(s, phase, theta));
+  } else {
+    for (let s = 0; s < wavelengths.length; s++) for (const phase of phases) for (const theta of orientations) params.push(at(s, phase, theta));
   }
   const n = h * w;
   const filters = new Float64Array(params.length * n);
