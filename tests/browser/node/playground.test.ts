@@ -120,7 +120,7 @@ describe.skipIf(missing !== undefined)('the playground in Chromium', () => {
   it('starts cross-origin isolated, with the CPU backend on WebAssembly kernels and WebGPU offered', async () => {
     await page.waitForFunction(() => document.getElementById('state')?.textContent === 'idle', null, { timeout: 120_000 });
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    expect(await page.textContent('#backend-info')).toMatch(/^CPU \(float32, WebAssembly (relaxed )?SIMD\)$/);
+    expect(await page.textContent('#backend-info')).toMatch(/^CPU \(float32, WebAssembly (relaxed )?SIMD, 1 thread\)$/);
     expect(await page.textContent('#train-message')).toBe('Fashion-MNIST convnet: 421,738 parameters; 3,600 training, 400 validation, 1,000 test images.');
     expect(await page.$$eval('#grid .cell', (c) => c.length)).toBe(100);
     const webgpuDisabled = await page.$eval('#webgpu-label input', (i) => (i as HTMLInputElement).disabled);
