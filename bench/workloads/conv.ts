@@ -2,7 +2,7 @@
 // W1–W3 Conv forward through the executor (im2col + shared GEMM + layout change), W5 one
 // LeNet-style training step and W6 its inference. FLOPs = 2·N·Cout·Ho·Wo·Cin·Kh·Kw/groups.
 import { createCpuBackend, cpuBackend, gemmThreads } from '@hubel/backend-cpu';
-import { Registry, Rng, Sequential, Sgd, type Tensor } from '@hubel/core';
+import { Registry, Rng, Sequential, Sgd, type Model, type Tensor } from '@hubel/core';
 import { activationLayers, Relu } from '@hubel/layers-activation';
 import { Conv, convLayers } from '@hubel/layers-conv';
 import { denseLayers, Flatten, Linear } from '@hubel/layers-dense';
@@ -13,6 +13,21 @@ import { modelPeerSpec, type Workload, type WorkloadInstance } from '../workload
 function randomArray(n: number, seed: number): Float32Array {
   const r = new Rng(seed);
   return Float32Array.from({ length: n }, () => r.normal());
+}
+
+/** A timed forward pass of `model` on `input` (shape `shape`), with what `--peers` needs to rerun it. */
+function inference(backend: ReturnType<typeof createCpuBackend>, model: Model, input: Float32Array, shape: number[]): WorkloadInstance {
+  const x = backend.tensor(input, shape);
+  return {
+    backend: backend.description,
+    threads: gemmThreads(),
+    peer: modelPeerSpec(model, x, input),
+    run: () => model.predict(x).dispose(),
+    dispose() {
+      x.dispose();
+      model.dispose();
+    },
+  };
 }
 
 /** A Conv forward workload's shape: batch n of c×hw×hw → out channels, k×k kernel, pad on every side. */
@@ -50,17 +65,7 @@ export function convForward(w: ConvLoad): Workload {
         .add(Conv, { outChannels: w.out, kernelShape: [w.k, w.k], pads: [w.pad, w.pad, w.pad, w.pad] })
         .build({ backend, seed: 1 });
       const input = randomArray(w.n * w.c * w.hw * w.hw, 2);
-      const x = backend.tensor(input, [w.n, w.c, w.hw, w.hw]);
-      return {
-        backend: backend.description,
-        threads: gemmThreads(),
-        peer: modelPeerSpec(model, x, input),
-        run: () => model.predict(x).dispose(),
-        dispose() {
-          x.dispose();
-          model.dispose();
-        },
-      };
+      return inference(backend, model, input, [w.n, w.c, w.hw, w.hw]);
     },
   };
 }
@@ -98,17 +103,7 @@ export function lenetInference(id: string, batch: number): Workload {
       const backend = createCpuBackend();
       const model = lenetLike(backend);
       const input = randomArray(batch * 784, 3);
-      const x = backend.tensor(input, [batch, 1, 28, 28]);
-      return {
-        backend: backend.description,
-        threads: gemmThreads(),
-        peer: modelPeerSpec(model, x, input),
-        run: () => model.predict(x).dispose(),
-        dispose() {
-          x.dispose();
-          model.dispose();
-        },
-      };
+      return inference(backend, model, input, [batch, 1, 28, 28]);
     },
   };
 }

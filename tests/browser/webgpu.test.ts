@@ -5,7 +5,7 @@
 import { cpuBackend, createCpuBackend } from '@hubel/backend-cpu';
 import { webgpuBackend, type WebGpuBackend } from '@hubel/backend-webgpu';
 import { gpuBackendOrSkip, parityPlugin } from '@hubel/backend-webgpu/testing';
-import { ArrayDataset, Registry, Rng, Sequential, Sgd, Trainer, type Backend } from '@hubel/core';
+import { ArrayDataset, Registry, Sequential, Sgd, Trainer, type Backend } from '@hubel/core';
 import { Relu } from '@hubel/layers-activation';
 import { Conv } from '@hubel/layers-conv';
 import { Flatten, Linear } from '@hubel/layers-dense';
@@ -13,6 +13,7 @@ import { SoftmaxCrossEntropy } from '@hubel/layers-loss';
 import { MaxPool } from '@hubel/layers-pool';
 import { describe, expect, it } from 'vitest';
 import { layerPlugins } from '../parity/plugins.js';
+import { quadrantDataset } from '../parity/quadrant-dataset.js';
 
 const gpu = await gpuBackendOrSkip();
 const cpu = createCpuBackend();
@@ -42,17 +43,6 @@ for (const plugin of layerPlugins) {
 
 const SEED = 7;
 
-/** 1×6×6 images with three classes; the class shifts the mean of one image quadrant, so it is learnable. */
-function dataset(n: number): ArrayDataset {
-  const rng = new Rng(SEED);
-  const x = new Float32Array(n * 36);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = rng.int(3);
-    for (let p = 0; p < 36; p++) x[i * 36 + p] = rng.normal() + (Math.floor(p / 18) + (p % 6 < 3 ? 0 : 1) === y[i] ? 1.5 : 0);
-  }
-  return new ArrayDataset(x, [1, 6, 6], y, [], 3);
-}
 
 async function train(backend: Backend, data: ArrayDataset, epochs: number) {
   const registry = new Registry().use(cpuBackend, webgpuBackend, ...layerPlugins);
@@ -71,7 +61,7 @@ async function train(backend: Backend, data: ArrayDataset, epochs: number) {
 
 gpu.describe(describe, 'training on Chromium WebGPU', (backend: WebGpuBackend) => {
   it(`a small convnet's losses over 16 SGD steps track the CPU float32 run, with no new GPU buffers after the first epoch (seed ${SEED})`, async () => {
-    const data = dataset(32); // 4 steps per epoch
+    const data = quadrantDataset(32); // 4 steps per epoch
     const cpuRun = await train(createCpuBackend(), data, 4);
     const gpuRun = await train(backend, data, 4);
     await cpuRun.fit(4);

@@ -3,30 +3,20 @@
 import { createCpuBackend, cpuBackend } from '@hubel/backend-cpu';
 import { webgpuBackend, type WebGpuBackend } from '@hubel/backend-webgpu';
 import { gpuBackendOrSkip } from '@hubel/backend-webgpu/testing';
-import { ArrayDataset, Registry, Rng, Sequential, Sgd, Trainer, type Backend } from '@hubel/core';
+import { ArrayDataset, Registry, Sequential, Sgd, Trainer, type Backend } from '@hubel/core';
 import { activationLayers, Relu } from '@hubel/layers-activation';
 import { Conv, convLayers } from '@hubel/layers-conv';
 import { denseLayers, Flatten, Linear } from '@hubel/layers-dense';
 import { lossLayers, SoftmaxCrossEntropy } from '@hubel/layers-loss';
 import { MaxPool, poolLayers } from '@hubel/layers-pool';
 import { describe, expect, it } from 'vitest';
+import { quadrantDataset } from './quadrant-dataset.js';
 
 const gpu = await gpuBackendOrSkip();
 const registry = new Registry().use(cpuBackend, webgpuBackend, denseLayers, activationLayers, lossLayers, convLayers, poolLayers);
 
 const SEED = 7;
 
-/** 1×6×6 images with three classes; the class shifts the mean of one image quadrant, so it is learnable. */
-function dataset(n: number): ArrayDataset {
-  const rng = new Rng(SEED);
-  const x = new Float32Array(n * 36);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = rng.int(3);
-    for (let p = 0; p < 36; p++) x[i * 36 + p] = rng.normal() + (Math.floor(p / 18) + (p % 6 < 3 ? 0 : 1) === y[i] ? 1.5 : 0);
-  }
-  return new ArrayDataset(x, [1, 6, 6], y, [], 3);
-}
 
 /** Conv 3×3 (1 → 4, pad 1) → ReLU → MaxPool 2×2 → Flatten → Linear 36 → 3, parameters from `SEED`. */
 function convnet(backend: Backend) {
@@ -49,7 +39,7 @@ async function train(backend: Backend, data: ArrayDataset, epochs: number, batch
 
 gpu.describe(describe, 'training on WebGPU', (backend: WebGpuBackend) => {
   it(`a small convnet's losses over 24 SGD steps track the CPU float32 run (seed ${SEED})`, async () => {
-    const data = dataset(64);
+    const data = quadrantDataset(64);
     const cpuRun = await train(createCpuBackend(), data, 3, 8);
     const gpuRun = await train(backend, data, 3, 8);
     await cpuRun.run();
@@ -72,7 +62,7 @@ gpu.describe(describe, 'training on WebGPU', (backend: WebGpuBackend) => {
   });
 
   it(`creates no GPU buffers after its first steps: buffers flat over 200 training steps (seed ${SEED})`, async () => {
-    const data = dataset(40);
+    const data = quadrantDataset(40);
     const run = await train(backend, data, 20, 4); // 10 steps per epoch
     await run.fit(1);
     const after10 = backend.stats();
