@@ -18,7 +18,7 @@ const browserConditions = ['@hubel/source', 'browser', 'import', 'module', 'defa
 // downloaded one). Without a Chromium binary it runs a single Node file instead, which fails
 // under CI=true and otherwise skips with the reason.
 const noChromium = chromiumMissing();
-const cpuUnitTestsForBrowser = ['im2col', 'softmax', 'window'].map((f) => `packages/backend-cpu/src/blocks/${f}.test.ts`);
+const cpuUnitTestsForBrowser = ['channel', 'im2col', 'softmax', 'window'].map((f) => `packages/backend-cpu/src/blocks/${f}.test.ts`);
 const browserProject = noChromium
   ? { test: { name: 'browser', include: ['tests/browser/node/no-chromium.test.ts'], env: { HUBEL_NO_CHROMIUM: noChromium } } }
   : {
@@ -28,9 +28,10 @@ const browserProject = noChromium
       // A page has no environment: CI reaches gpuBackendOrSkip this way, so that under CI=true a
       // missing WebGPU adapter fails the browser suites too (without it they would skip).
       define: { 'process.env.CI': JSON.stringify(IN_CI ? 'true' : '') },
-      // Dependencies are found by scanning the test files up front, every run (force): one found
-      // mid-run (a stale cache) makes Vite reload the page under a running test.
-      optimizeDeps: { entries: ['tests/browser/*.test.ts', ...cpuUnitTestsForBrowser], force: true },
+      // Dependencies are found by scanning the test files (and the Web Workers they start) up
+      // front, every run (force): one found mid-run (a stale cache) makes Vite reload the page
+      // under a running test.
+      optimizeDeps: { entries: ['tests/browser/*.test.ts', 'tests/browser/workers/*.ts', ...cpuUnitTestsForBrowser], force: true },
       test: {
         name: 'browser',
         // Ours, plus the CPU backend's own unit tests that need nothing from Node.

@@ -1,8 +1,10 @@
 // `pnpm bench:browser`: training speed of the Fashion convnet (bench/ workload M1, batch 64) in
 // headless Chromium, in a Web Worker as the playground trains: the CPU backend on each kernel
-// path it has there (one thread: its GEMM workers need node:worker_threads) and WebGPU (on a
-// machine without a GPU, Chromium's SwiftShader: a software renderer, not a GPU). Prints a table
-// and one JSON line per configuration. Options: --cpu-steps N, --gpu-steps N, --runs N, --no-webgpu.
+// path it has there on one thread, the WebAssembly paths again on 2 threads (the GEMM workers,
+// Web Workers started by the backend), and WebGPU (on a machine without a GPU, Chromium's
+// SwiftShader: a software renderer, not a GPU); then a 1024³ GEMM (bench/'s W4) on 1 and 2
+// threads, where the threads' share of the work is largest. Prints a table and one JSON line per
+// configuration. Options: --cpu-steps N, --gpu-steps N, --runs N, --no-webgpu.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,8 +29,10 @@ if (missing) {
 }
 const runs = flag('runs', 3);
 const requests: BenchRequest[] = [
-  ...(['relaxed', 'simd', 'ts'] as const).map((kernels) => ({ backend: 'cpu' as const, kernels, batch: 64, warmup: 2, steps: flag('cpu-steps', 10), runs })),
+  ...(['relaxed', 'simd', 'ts'] as const).map((kernels) => ({ backend: 'cpu' as const, kernels, threads: 1, batch: 64, warmup: 2, steps: flag('cpu-steps', 10), runs })),
+  ...(['relaxed', 'simd'] as const).map((kernels) => ({ backend: 'cpu' as const, kernels, threads: 2, batch: 64, warmup: 2, steps: flag('cpu-steps', 10), runs })),
   ...(process.argv.includes('--no-webgpu') ? [] : [{ backend: 'webgpu' as const, batch: 64, warmup: 1, steps: flag('gpu-steps', 2), runs }]),
+  ...[1, 2].map((threads) => ({ workload: 'W4' as const, backend: 'cpu' as const, kernels: 'relaxed' as const, threads, batch: 0, warmup: 3, steps: 10, runs })),
 ];
 
 const root = fileURLToPath(new URL('./bench/', import.meta.url));
@@ -62,12 +66,18 @@ try {
   results = state.results;
   console.log(`Chromium ${version} (headless, ${CHROMIUM_PATH}); WebGPU adapter: ${gpuInfo}; cross-origin isolated: ${results.every((r) => r.crossOriginIsolated)}`);
   console.log('Fashion convnet training step (bench/ M1: batch 64 of 1×28×28, SGD momentum), in a Web Worker:');
-  for (const r of results) {
-    const what = r.kernels ? `CPU, ${r.kernels} kernels, ${r.threads} thread${r.threads === 1 ? '' : 's'}` : `WebGPU${r.software ? ' (software renderer)' : ''}`;
-    console.log(`  ${what.padEnd(40)} ${r.imagesPerSecond.toFixed(1).padStart(8)} images/s   (${r.runs.map((v) => v.toFixed(1)).join(', ')} over ${r.runs.length} runs of ${r.steps} steps; ${r.backend})`);
+  for (const r of results.filter((r) => r.workload === 'M1')) {
+    const what = r.kernels ? `CPU, ${r.kernels === 'ts' ? 'TypeScript' : `wasm ${r.kernels}`}, ${r.threads === 1 ? '1 thread' : `${r.threads} threads (workers)`}` : `WebGPU${r.software ? ' (software renderer)' : ''}`;
+    const shared = r.threadedPerStep && r.threads > 1 ? `; per step ${r.threadedPerStep.products} products and ${r.threadedPerStep.planeTasks} Winograd transforms shared by the threads` : '';
+    console.log(`  ${what.padEnd(40)} ${r.imagesPerSecond!.toFixed(1).padStart(8)} images/s   (${r.runs.map((v) => v.toFixed(1)).join(', ')} over ${r.runs.length} runs of ${r.steps} steps; ${r.backend}${shared})`);
   }
-  console.log('  CPU with worker threads                  not measured: backend-cpu starts GEMM workers only under Node (node:worker_threads); in a page it runs on one thread');
-  for (const r of results) console.log(JSON.stringify({ workload: 'browser-M1', chromium: version, ...r }));
+  const gemms = results.filter((r) => r.workload === 'W4');
+  if (gemms.length > 0) console.log('GEMM 1024×1024×1024 float32 on backend tensors (bench/ W4), in a Web Worker:');
+  for (const r of gemms) {
+    const what = `CPU, wasm ${r.kernels}, ${r.threads === 1 ? '1 thread' : `${r.threads} threads (workers)`}`;
+    console.log(`  ${what.padEnd(40)} ${r.gflops!.toFixed(1).padStart(8)} GFLOP/s    (${r.runs.map((v) => v.toFixed(1)).join(', ')} over ${r.runs.length} runs of ${r.steps} products; ${r.backend})`);
+  }
+  for (const r of results) console.log(JSON.stringify({ ...r, workload: `browser-${r.workload}`, chromium: version }));
 } finally {
   await context.close();
   rmSync(profile, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // What the browser suites run on: a cross-origin isolated Chromium page (the test server sends
 // COOP/COEP, see tests/browser/chromium.ts), so the CPU backend's float32 tensors live in shared
 // WebAssembly memory and its SIMD kernels run; what it reports is printed for the record.
-import { availableCpuKernels, cpuKernels, createCpuBackend, gemmThreads } from '@hubel/backend-cpu';
+import { availableCpuKernels, cpuKernels, createCpuBackend, gemmThreads, gemmThreadsReason } from '@hubel/backend-cpu';
 import { describe, expect, it } from 'vitest';
 
 describe('Chromium page for the browser suites', () => {
@@ -23,14 +23,15 @@ describe('Chromium page for the browser suites', () => {
     expect(available).toContain('simd');
     expect(available.at(-1)).toBe('ts');
     expect(cpuKernels()).toBe(available[0]);
-    expect(backend.description).toBe(`CPU (float32, ${cpuKernels() === 'relaxed' ? 'WebAssembly relaxed SIMD' : 'WebAssembly SIMD'}, 1 thread)`);
+    expect(backend.description).toBe(`CPU (float32, ${cpuKernels() === 'relaxed' ? 'WebAssembly relaxed SIMD' : 'WebAssembly SIMD'}, 1 thread: the page's main thread cannot block)`);
     expect(backend.data(t).buffer).toBeInstanceOf(SharedArrayBuffer);
     t.dispose();
   });
 
-  it('GEMM stays on the calling thread: the worker pool uses node:worker_threads, which pages lack', () => {
-    // Recorded, not wished for: backend-cpu starts GEMM workers only in Node (issue 17 asks for
-    // browser workers; until backend-cpu grows them, a page trains on one thread).
+  it("GEMM stays on the calling thread: a page's main thread may not block in Atomics.wait", () => {
+    // The GEMM workers run where the caller may wait for them: a dedicated Web Worker
+    // (tests/browser/cpu-threads.test.ts), as the playground and `pnpm bench:browser` train.
     expect(gemmThreads()).toBe(1);
+    expect(gemmThreadsReason()).toBe("the page's main thread cannot block");
   });
 });

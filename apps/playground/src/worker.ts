@@ -1,7 +1,7 @@
 // The playground's training worker: owns the backend, the data, the model and the Trainer, so
 // the page stays responsive while a convnet trains. One worker per (backend, model) choice; the
 // page terminates it to switch, after asking it to free what it holds ('shutdown').
-import { cpuBackend, createCpuBackend } from '@hubel/backend-cpu';
+import { cpuBackend, createCpuBackend, gemmThreadsReady } from '@hubel/backend-cpu';
 import { createWebGpuBackend, webgpuBackend, type WebGpuBackend } from '@hubel/backend-webgpu';
 import { Adam, ArrayDataset, HubelError, Registry, Trainer, type Backend, type GraphBuilder, type Model, type TrainerState } from '@hubel/core';
 import { fetchMnist, trainValidationSplit, type ImageSet } from '@hubel/data/browser';
@@ -68,6 +68,9 @@ async function init(choice: BackendChoice, model: ModelChoice, dataUrl: string, 
   seed = s;
   registry = new Registry().use(cpuBackend, webgpuBackend, ...zooPlugins, tensorLayers);
   backend = choice === 'webgpu' ? await createWebGpuBackend() : createCpuBackend();
+  // The CPU backend's GEMM workers start asynchronously (this worker may block, the page's main
+  // thread may not): training uses them once they are up, and the description then counts them.
+  if (choice !== 'webgpu') await gemmThreadsReady();
   const [train, test] = await Promise.all([fetchMnist(dataUrl, { split: 'train' }), fetchMnist(dataUrl, { split: 'test' })]);
   const split = trainValidationSplit(train.dataset, { validation: 0.1, seed });
   data = { train: split.train, validation: split.validation, test };

@@ -19,9 +19,10 @@ import { col2im, im2col, type ConvGeometry } from './blocks/im2col.js';
 import { winogradConv, winogradFilterGrad, winogradFilterGradScratchSizes, winogradInputsAll, winogradPlane, winogradScratchSizes, winogradTiles, type WinogradShape } from './blocks/winograd.js';
 import { padSource, type PadMode } from './blocks/pad.js';
 import { transpose } from './blocks/transpose.js';
+import { channelAffine, channelAffineGrad, channelGradSums, channelMoments, reluBackward, reluForward } from './blocks/channel.js';
 import { sumAxes } from './blocks/reduce.js';
-import { gemmThreads } from './blocks/gemm-threads.js';
-import { cpuKernels, heap, resolveCpuKernels, type CpuKernels, type CpuKernelsChoice } from './blocks/wasm-kernels.js';
+import { gemmThreads, gemmThreadsReason } from './blocks/gemm-threads.js';
+import { cpuKernels, heap, residency, resolveCpuKernels, wasmState, type CpuKernels, type CpuKernelsChoice } from './blocks/wasm-kernels.js';
 import { scatterAdd, windowMax, windowPlan, windowSum, windowSumBackward, type WindowAxis, type WindowDivisor, type WindowPlan } from './blocks/window.js';
 
 /** Whether this runtime has SharedArrayBuffer (Node does; browsers only when cross-origin isolated). */
@@ -66,12 +67,16 @@ export class CpuBackend implements Backend {
 
   /**
    * What runs the float math: element type, kernel path and GEMM threads, e.g. 'CPU (float32,
-   * WebAssembly SIMD, 2 threads)'. One thread where workers are unavailable (browsers today).
+   * WebAssembly SIMD, 2 threads)'. With fewer threads than setGemmThreads asked for, the reason
+   * follows (gemmThreadsReason): 'CPU (float32, WebAssembly SIMD, 1 thread: the page's main
+   * thread cannot block)'. In a Web Worker, await gemmThreadsReady() first: until the GEMM
+   * workers have started, products run on one thread and the description says so.
    */
   get description(): string {
     const path = this.floatType === 'float64' ? 'ts' : (this.kernels ?? cpuKernels());
     const threads = gemmThreads();
-    return `CPU (${this.floatType}, ${path === 'relaxed' ? 'WebAssembly relaxed SIMD' : path === 'simd' ? 'WebAssembly SIMD' : 'TypeScript'}, ${threads} thread${threads === 1 ? '' : 's'})`;
+    const why = gemmThreadsReason();
+    return `CPU (${this.floatType}, ${path === 'relaxed' ? 'WebAssembly relaxed SIMD' : path === 'simd' ? 'WebAssembly SIMD' : 'TypeScript'}, ${threads} thread${threads === 1 ? '' : 's'}${why ? `: ${why}` : ''})`;
   }
 
   /** The typed array behind a tensor (throws if disposed or from another backend). */
@@ -145,6 +150,16 @@ export class CpuBackend implements Backend {
     return this.data(t);
   }
 
+  /** Index of the first NaN or ±Inf, or −1 (int32 tensors: −1): on the wasm kernels for float32 tensors in the heap. */
+  firstNonFiniteSync(t: Tensor): number {
+    const x = this.data(t);
+    if (x instanceof Int32Array) return -1;
+    const path = this.floatType === 'float64' ? 'ts' : (this.kernels ?? cpuKernels());
+    if (path !== 'ts' && x instanceof Float32Array && residency(x, x, x) === 7) return wasmState(path).k.first_nonfinite(x.byteOffset, x.length);
+    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return i;
+    return -1;
+  }
+
   release(_t: Tensor, storage: unknown): void {
     const arr = storage as TypedArray;
     const dt = arr instanceof Float32Array ? 'float32' : arr instanceof Float64Array ? 'float64' : 'int32';
@@ -201,6 +216,13 @@ function createOps(be: CpuBackend): CoreOps {
       const w = be.data(param), g = be.data(grad);
       const v = velocity ? be.data(velocity) : undefined;
       const { lr, momentum, dampening, nesterov, weightDecay } = o;
+      // Float32 tensors in the wasm heap: the wasm loop computes the same float64 expressions
+      // (bitwise the same result), two values per vector.
+      const path = be.kernels ?? cpuKernels();
+      if (path !== 'ts' && w instanceof Float32Array && g instanceof Float32Array && (!v || v instanceof Float32Array) && residency(w, g, v ?? w) === 7) {
+        wasmState(path).k.sgd_update(w.byteOffset, g.byteOffset, v ? v.byteOffset : 0, w.length, lr, momentum, 1 - dampening, nesterov ? 1 : 0, weightDecay);
+        return;
+      }
       for (let i = 0; i < w.length; i++) {
         let d = g[i] + weightDecay * w[i];
         if (v) {
@@ -216,6 +238,12 @@ function createOps(be: CpuBackend): CoreOps {
       const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = o;
       const c1 = 1 - beta1 ** step;
       const c2 = 1 - beta2 ** step;
+      // Float32 tensors in the wasm heap: the same float64 expressions, two values per vector.
+      const path = be.kernels ?? cpuKernels();
+      if (path !== 'ts' && [w, g, m, v].every((a) => a instanceof Float32Array) && residency(w, g, m) === 7 && residency(v, v, v) === 7) {
+        wasmState(path).k.adam_update(w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, w.length, lr, beta1, 1 - beta1, beta2, 1 - beta2, c1, c2, eps, weightDecay, decoupled ? 1 : 0);
+        return;
+      }
       for (let i = 0; i < w.length; i++) {
         const gi = decoupled ? g[i] : g[i] + weightDecay * w[i];
         m[i] = beta1 * m[i] + (1 - beta1) * gi;
@@ -279,14 +307,24 @@ export class CpuBlocks {
     if (o.colBias) {
       const bias = this.be.data(o.colBias);
       if (bias.length !== n) throw new HubelError('shape', `gemm: column bias has ${bias.length} values, ${n} expected`);
-      for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) c[i * n + j] += bias[j];
+      const k = this.#wasm(c, bias);
+      if (k) k.bias_add(c.byteOffset, rows, n, bias.byteOffset, 0);
+      else for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) c[i * n + j] += bias[j];
     }
     if (o.rowBias) {
       const bias = this.be.data(o.rowBias);
       if (bias.length !== rows) throw new HubelError('shape', `gemm: row bias has ${bias.length} values, ${rows} expected`);
-      for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) c[i * n + j] += bias[i];
+      const k = this.#wasm(c, bias);
+      if (k) k.bias_add(c.byteOffset, rows, n, bias.byteOffset, 1);
+      else for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) c[i * n + j] += bias[i];
     }
     return out;
+  }
+
+  /** The wasm kernels, when float32 arrays a and b live in the wasm heap on a wasm kernel path; else undefined (TypeScript loops). */
+  #wasm(a: F, b: F) {
+    const path = this.be.kernels ?? cpuKernels();
+    return path !== 'ts' && a instanceof Float32Array && b instanceof Float32Array && residency(a, b, b) === 7 ? wasmState(path).k : undefined;
   }
 
   /**
@@ -299,7 +337,7 @@ export class CpuBlocks {
     const l = g.outH * g.outW;
     const cols = this.be.alloc([g.channels * g.kernelH * g.kernelW, n * l]);
     const xs = this.be.data(x), cs = this.be.data(cols);
-    for (let i = 0; i < n; i++) im2col(xs, i * g.channels * g.inH * g.inW, g, cs, i * l, n * l);
+    for (let i = 0; i < n; i++) im2col(xs, i * g.channels * g.inH * g.inW, g, cs, i * l, n * l, this.be.kernels);
     return cols;
   }
 
@@ -398,7 +436,7 @@ export class CpuBlocks {
       throw new HubelError('shape', `col2im: columns ${fmtShape(cols.shape)} do not match ${fmtShape(xShape)} with a ${g.kernelH}×${g.kernelW} kernel and ${g.outH}×${g.outW} outputs`);
     }
     const cs = this.be.data(cols), ds = this.be.data(dx);
-    for (let i = 0; i < n; i++) col2im(cs, i * l, n * l, g, ds, i * g.channels * g.inH * g.inW);
+    for (let i = 0; i < n; i++) col2im(cs, i * l, n * l, g, ds, i * g.channels * g.inH * g.inW, this.be.kernels);
     return dx;
   }
 
@@ -416,7 +454,11 @@ export class CpuBlocks {
       throw new HubelError('shape', `transpose: cannot read ${fmtShape(x.shape)} as ${fmtShape(view)}${outShape ? ` or write it as ${fmtShape(outShape)}` : ''}`);
     }
     const out = this.be.alloc(outShape ?? permuted, x.dtype);
-    transpose(this.be.data(x), view, perm, this.be.data(out));
+    const xs = this.be.data(x), os = this.be.data(out);
+    // [A, B, C] → [B, A, C] (a convolution's layout change): rows of C copied by the wasm kernel.
+    const k = rank === 3 && perm[0] === 1 && perm[1] === 0 && perm[2] === 2 ? this.#wasm(xs, os) : undefined;
+    if (k) k.swap_rows(xs.byteOffset, os.byteOffset, view[0], view[1], view[2]);
+    else transpose(xs, view, perm, os);
     return out;
   }
 
@@ -565,6 +607,63 @@ export class CpuBlocks {
     const planes = this.#planes(dx, plan, dy.shape, 'windowSumBackward');
     windowSumBackward(this.be.data(dy), planes, plan, divisor, this.be.data(dx));
     return dx;
+  }
+
+  /** ReLU: a fresh y = x·[x > 0] + 0 (a NaN or −∞ input gives NaN, −0 gives 0). */
+  relu(x: Tensor): Tensor {
+    const y = this.be.alloc(x.shape);
+    reluForward(this.be.data(x), this.be.data(y), this.be.kernels);
+    return y;
+  }
+
+  /** ReLU's input gradient: a fresh dx = dy·[x > 0] + 0. */
+  reluBackward(x: Tensor, dy: Tensor): Tensor {
+    if (!sameShape(x.shape, dy.shape)) throw new HubelError('shape', `reluBackward: input ${fmtShape(x.shape)} and gradient ${fmtShape(dy.shape)} differ`);
+    const dx = this.be.alloc(x.shape);
+    reluBackward(this.be.data(x), this.be.data(dy), this.be.data(dx), this.be.kernels);
+    return dx;
+  }
+
+  /**
+   * Per-channel mean and biased variance (float64, two passes) of x ([N, C, …] viewed as
+   * [N, C, S]): batch normalization's batch statistics.
+   */
+  channelMoments(x: Tensor): { readonly mean: Float64Array; readonly variance: Float64Array } {
+    const [n, c, s] = this.#channels(x, 'channelMoments');
+    return channelMoments(this.be.data(x), n, c, s, this.be.kernels);
+  }
+
+  /** A fresh y = scale_c·(x − mean_c) + shift_c per channel c of x ([N, C, …]); float64 arithmetic, rounded once. */
+  channelAffine(x: Tensor, mean: ArrayLike<number>, scale: ArrayLike<number>, shift: ArrayLike<number>): Tensor {
+    const [n, c, s] = this.#channels(x, 'channelAffine', mean, scale, shift);
+    const y = this.be.alloc(x.shape);
+    channelAffine(this.be.data(x), this.be.data(y), n, c, s, mean, scale, shift, this.be.kernels);
+    return y;
+  }
+
+  /** Per channel of x and dy ([N, C, …], same shape): Σ dy and Σ dy·(x − mean_c), float64. */
+  channelGradSums(x: Tensor, dy: Tensor, mean: ArrayLike<number>): { readonly sumDy: Float64Array; readonly sumDyCentered: Float64Array } {
+    const [n, c, s] = this.#channels(x, 'channelGradSums', mean);
+    if (!sameShape(x.shape, dy.shape)) throw new HubelError('shape', `channelGradSums: input ${fmtShape(x.shape)} and gradient ${fmtShape(dy.shape)} differ`);
+    return channelGradSums(this.be.data(x), this.be.data(dy), n, c, s, mean, this.be.kernels);
+  }
+
+  /** A fresh dx = a_c·dy + b_c·(x − mean_c) + d_c per channel c of x and dy ([N, C, …]); float64 arithmetic, rounded once. */
+  channelAffineGrad(x: Tensor, dy: Tensor, mean: ArrayLike<number>, a: ArrayLike<number>, b: ArrayLike<number>, d: ArrayLike<number>): Tensor {
+    const [n, c, s] = this.#channels(x, 'channelAffineGrad', mean, a, b, d);
+    if (!sameShape(x.shape, dy.shape)) throw new HubelError('shape', `channelAffineGrad: input ${fmtShape(x.shape)} and gradient ${fmtShape(dy.shape)} differ`);
+    const dx = this.be.alloc(x.shape);
+    channelAffineGrad(this.be.data(x), this.be.data(dy), this.be.data(dx), n, c, s, mean, a, b, d, this.be.kernels);
+    return dx;
+  }
+
+  /** [N, C, S] of x (rank ≥ 2), checking that every per-channel array has C values. */
+  #channels(x: Tensor, op: string, ...perChannel: ArrayLike<number>[]): [number, number, number] {
+    if (x.shape.length < 2) throw new HubelError('shape', `${op}: expected [N, C, …], found ${fmtShape(x.shape)}`);
+    const [n, c] = x.shape;
+    const bad = perChannel.find((p) => p.length !== c);
+    if (bad) throw new HubelError('shape', `${op}: ${bad.length} per-channel values for ${c} channels of ${fmtShape(x.shape)}`);
+    return [n, c, n * c === 0 ? 0 : x.size / (n * c)];
   }
 
   /** dx of `shape`, zero except dx[index[i]] += dy[i] (index: int32, as many elements as dy). */

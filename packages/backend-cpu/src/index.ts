@@ -13,7 +13,7 @@ export { im2col, col2im, type ConvGeometry } from './blocks/im2col.js';
 export { winogradConv, winogradFilterGrad, winogradFilterGradScratchSizes, winogradScratchSizes, winogradTiles, type WinogradShape } from './blocks/winograd.js';
 export { transpose } from './blocks/transpose.js';
 export { padSource, type PadMode } from './blocks/pad.js';
-export { setGemmThreads, gemmThreads, gemmThreadStats } from './blocks/gemm-threads.js';
+export { setGemmThreads, gemmThreads, gemmThreadsReady, gemmThreadsReason, gemmThreadStats } from './blocks/gemm-threads.js';
 export { availableCpuKernels, cpuKernels, kernelPeakGflops, setCpuKernels, type CpuKernels, type CpuKernelsChoice } from './blocks/wasm-kernels.js';
 export { windowTable, windowPlan, windowMax, windowSum, windowSumBackward, scatterAdd, type WindowAxis, type WindowTable, type WindowPlan, type WindowDivisor } from './blocks/window.js';
 

@@ -723,6 +723,472 @@ function maxPool2() {
   );
 }
 
+// ---- Column and update loops ----
+
+/**
+ * zero_f32(d, n) and copy_f32(d, s, n): n floats at byte address d set to 0, or copied from s
+ * (ranges must not overlap), four per vector then one at a time. Cheaper than memory.fill /
+ * memory.copy for the short rows im2col moves (a row of a 28×28 image is 112 bytes).
+ */
+function rowMoves() {
+  const loop = (name, vec, scalar, step) => [
+    `    (block $${name}vd (loop $${name}vl`,
+    `      (br_if $${name}vd (i32.lt_s (local.get $n) (i32.const 4)))`,
+    `      ${vec}`,
+    ...step(16),
+    `      (local.set $n (i32.sub (local.get $n) (i32.const 4)))`,
+    `      (br $${name}vl)))`,
+    `    (block $${name}sd (loop $${name}sl`,
+    `      (br_if $${name}sd (i32.le_s (local.get $n) (i32.const 0)))`,
+    `      ${scalar}`,
+    ...step(4),
+    `      (local.set $n (i32.sub (local.get $n) (i32.const 1)))`,
+    `      (br $${name}sl)))`,
+  ];
+  const stepD = (b) => [`      (local.set $d (i32.add (local.get $d) (i32.const ${b})))`];
+  const stepDS = (b) => [...stepD(b), `      (local.set $s (i32.add (local.get $s) (i32.const ${b})))`];
+  return lines(
+    `  (func $zero_f32 (param $d i32) (param $n i32)`,
+    ...loop('z', '(v128.store (local.get $d) (v128.const i32x4 0 0 0 0))', '(f32.store (local.get $d) (f32.const 0))', stepD),
+    `  )`,
+    `  (func $copy_f32 (param $d i32) (param $s i32) (param $n i32)`,
+    ...loop('c', '(v128.store (local.get $d) (v128.load (local.get $s)))', '(f32.store (local.get $d) (f32.load (local.get $s)))', stepDS),
+    `  )`,
+    `  (func $add_f32 (param $d i32) (param $s i32) (param $n i32)`,
+    ...loop(
+      'a',
+      '(v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (v128.load (local.get $s))))',
+      '(f32.store (local.get $d) (f32.add (f32.load (local.get $d)) (f32.load (local.get $s))))',
+      stepDS,
+    ),
+    `  )`,
+  );
+}
+
+/**
+ * The statements common to im2col and col2im: loops over the column matrix's rows (c, i, j)
+ * and each row's output rows oh, with $lo/$hi the outputs ow whose tap lands inside the row
+ * [0, inW) (blocks/im2col.ts's validRange), $row the row's byte address in the column matrix
+ * ($cols + row·ld) advanced by outW per oh, and $src the byte address of input (ih, shiftW)
+ * in channel c's plane. `inside` runs for an input row inside the image, `outside` otherwise.
+ */
+function columnLoops(name, params, outside, inside) {
+  return lines(
+    `  (func $${name} (export "${name}") ${params} (param $C i32) (param $inH i32) (param $inW i32) (param $kH i32) (param $kW i32) (param $sH i32) (param $sW i32) (param $dH i32) (param $dW i32) (param $pt i32) (param $pl i32) (param $outH i32) (param $outW i32)`,
+    `    (local $c i32) (local $i i32) (local $j i32) (local $oh i32) (local $ih i32) (local $r i32) (local $plane i32) (local $shH i32) (local $shW i32)`,
+    `    (local $lo i32) (local $hi i32) (local $num i32) (local $row i32) (local $src i32) (local $ow i32) (local $sWb i32) (local $rowb i32)`,
+    `    (local.set $sWb (i32.shl (local.get $sW) (i32.const 2)))`,
+    `    (local.set $rowb (i32.shl (local.get $outW) (i32.const 2)))`,
+    `    (block $cd (loop $cl`,
+    `      (br_if $cd (i32.ge_u (local.get $c) (local.get $C)))`,
+    `      (local.set $plane (i32.add (local.get $x) (i32.shl (i32.mul (local.get $c) (i32.mul (local.get $inH) (local.get $inW))) (i32.const 2))))`,
+    `      (local.set $i (i32.const 0))`,
+    `      (block $id (loop $il`,
+    `        (br_if $id (i32.ge_u (local.get $i) (local.get $kH)))`,
+    `        (local.set $shH (i32.sub (i32.mul (local.get $i) (local.get $dH)) (local.get $pt)))`,
+    `        (local.set $j (i32.const 0))`,
+    `        (block $jd (loop $jl`,
+    `          (br_if $jd (i32.ge_u (local.get $j) (local.get $kW)))`,
+    `          (local.set $shW (i32.sub (i32.mul (local.get $j) (local.get $dW)) (local.get $pl)))`,
+    `          ;; lo = min(outW, ceil(-shW / sW) or 0), hi = max(lo, min(outW, floor((inW - 1 - shW) / sW) + 1))`,
+    `          (local.set $lo (select (i32.div_u (i32.add (i32.sub (i32.const 0) (local.get $shW)) (i32.sub (local.get $sW) (i32.const 1))) (local.get $sW)) (i32.const 0) (i32.lt_s (local.get $shW) (i32.const 0))))`,
+    `          (if (i32.gt_u (local.get $lo) (local.get $outW)) (then (local.set $lo (local.get $outW))))`,
+    `          (local.set $num (i32.sub (i32.sub (local.get $inW) (i32.const 1)) (local.get $shW)))`,
+    `          (local.set $hi (select (i32.add (i32.div_u (local.get $num) (local.get $sW)) (i32.const 1)) (i32.const 0) (i32.ge_s (local.get $num) (i32.const 0))))`,
+    `          (if (i32.gt_u (local.get $hi) (local.get $outW)) (then (local.set $hi (local.get $outW))))`,
+    `          (if (i32.lt_u (local.get $hi) (local.get $lo)) (then (local.set $hi (local.get $lo))))`,
+    `          (local.set $row (i32.add (local.get $cols) (i32.shl (i32.mul (local.get $r) (local.get $ld)) (i32.const 2))))`,
+    `          (local.set $oh (i32.const 0))`,
+    `          (block $hd (loop $hl`,
+    `            (br_if $hd (i32.ge_u (local.get $oh) (local.get $outH)))`,
+    `            (local.set $ih (i32.add (i32.mul (local.get $oh) (local.get $sH)) (local.get $shH)))`,
+    `            ;; unsigned: a negative ih is outside too`,
+    `            (if (i32.ge_u (local.get $ih) (local.get $inH))`,
+    `              (then ${outside})`,
+    `              (else`,
+    `                (local.set $src (i32.add (local.get $plane) (i32.shl (i32.add (i32.mul (local.get $ih) (local.get $inW)) (local.get $shW)) (i32.const 2))))`,
+    `                ${inside}))`,
+    `            (local.set $row (i32.add (local.get $row) (local.get $rowb)))`,
+    `            (local.set $oh (i32.add (local.get $oh) (i32.const 1)))`,
+    `            (br $hl)))`,
+    `          (local.set $r (i32.add (local.get $r) (i32.const 1)))`,
+    `          (local.set $j (i32.add (local.get $j) (i32.const 1)))`,
+    `          (br $jl)))`,
+    `        (local.set $i (i32.add (local.get $i) (i32.const 1)))`,
+    `        (br $il)))`,
+    `      (local.set $c (i32.add (local.get $c) (i32.const 1)))`,
+    `      (br $cl)))`,
+    `  )`,
+  );
+}
+
+/** Strided taps ow in [lo, hi): `body` with $ow's byte offsets in the row (·4) and in the input (·sW·4). */
+const stridedTaps = (body) =>
+  `(local.set $ow (local.get $lo)) (block $od (loop $ol (br_if $od (i32.ge_u (local.get $ow) (local.get $hi))) ${body} (local.set $ow (i32.add (local.get $ow) (i32.const 1))) (br $ol)))`;
+const rowAt4 = '(i32.add (local.get $row) (i32.shl (local.get $ow) (i32.const 2)))';
+const srcAtS = '(i32.add (local.get $src) (i32.mul (local.get $ow) (local.get $sWb)))';
+
+/**
+ * im2col(x, cols, ld, C, inH, inW, kH, kW, sH, sW, dH, dW, padTop, padLeft, outH, outW): one
+ * image's windows unfolded as blocks/im2col.ts's im2col does (every column entry written,
+ * padding as 0). col2im(cols, ld, x, …): its adjoint, x[tap] += the column entry, rows and
+ * outputs in the same order as the TypeScript loop (so the sums are bitwise the same).
+ * Byte addresses; ld in elements.
+ */
+function columns() {
+  const span = (a, b) => `(i32.sub (local.get ${b}) (local.get ${a}))`;
+  const im2col = columnLoops(
+    'im2col',
+    '(param $x i32) (param $cols i32) (param $ld i32)',
+    '(call $zero_f32 (local.get $row) (local.get $outW))',
+    [
+      `(call $zero_f32 (local.get $row) (local.get $lo))`,
+      `(if (i32.eq (local.get $sW) (i32.const 1))`,
+      `  (then (call $copy_f32 (i32.add (local.get $row) (i32.shl (local.get $lo) (i32.const 2))) (i32.add (local.get $src) (i32.shl (local.get $lo) (i32.const 2))) ${span('$lo', '$hi')}))`,
+      `  (else ${stridedTaps(`(f32.store ${rowAt4} (f32.load ${srcAtS}))`)}))`,
+      `(call $zero_f32 (i32.add (local.get $row) (i32.shl (local.get $hi) (i32.const 2))) ${span('$hi', '$outW')})`,
+    ].join(' '),
+  );
+  const col2im = columnLoops(
+    'col2im',
+    '(param $cols i32) (param $ld i32) (param $x i32)',
+    '(nop)',
+    [
+      `(if (i32.eq (local.get $sW) (i32.const 1))`,
+      `  (then (call $add_f32 (i32.add (local.get $src) (i32.shl (local.get $lo) (i32.const 2))) (i32.add (local.get $row) (i32.shl (local.get $lo) (i32.const 2))) ${span('$lo', '$hi')}))`,
+      `  (else ${stridedTaps(`(f32.store ${srcAtS} (f32.add (f32.load ${srcAtS}) (f32.load ${rowAt4})))`)}))`,
+    ].join(' '),
+  );
+  return lines(im2col, col2im);
+}
+
+/**
+ * sgd_update(w, g, v, n, lr, momentum, keep, nesterov, decay): the CPU backend's SGD step on n
+ * float32 values, computed in float64 exactly as the TypeScript loop (backend.ts) computes it,
+ * two values per vector: d = g + decay·w; with a velocity (v ≠ 0) v ← f32(momentum·v + keep·d)
+ * (keep = 1 − dampening) and d = v, or d + momentum·v with Nesterov; w ← f32(w − lr·d).
+ */
+function sgdUpdate() {
+  const ld2 = (a) => `(f64x2.promote_low_f32x4 (v128.load64_zero ${a}))`;
+  const st2 = (a, x) => `(v128.store64_lane 0 ${a} (f32x4.demote_f64x2_zero ${x}))`;
+  const ld1 = (a) => `(f64.promote_f32 (f32.load ${a}))`;
+  const st1 = (a, x) => `(f32.store ${a} (f32.demote_f64 ${x}))`;
+  const vec = [
+    `(local.set $vd (f64x2.add ${ld2('(local.get $g)')} (f64x2.mul (local.get $decay2) ${ld2('(local.get $w)')})))`,
+    `(if (local.get $v) (then`,
+    `  ${st2('(local.get $v)', `(f64x2.add (f64x2.mul (local.get $mom2) ${ld2('(local.get $v)')}) (f64x2.mul (local.get $keep2) (local.get $vd)))`)}`,
+    `  (local.set $vd (if (result v128) (local.get $nesterov) (then (f64x2.add (local.get $vd) (f64x2.mul (local.get $mom2) ${ld2('(local.get $v)')}))) (else ${ld2('(local.get $v)')})))`,
+    `  (local.set $v (i32.add (local.get $v) (i32.const 8)))))`,
+    `${st2('(local.get $w)', `(f64x2.sub ${ld2('(local.get $w)')} (f64x2.mul (local.get $lr2) (local.get $vd)))`)}`,
+  ];
+  const one = [
+    `(local.set $sd (f64.add ${ld1('(local.get $g)')} (f64.mul (local.get $decay) ${ld1('(local.get $w)')})))`,
+    `(if (local.get $v) (then`,
+    `  ${st1('(local.get $v)', `(f64.add (f64.mul (local.get $momentum) ${ld1('(local.get $v)')}) (f64.mul (local.get $keep) (local.get $sd)))`)}`,
+    `  (local.set $sd (if (result f64) (local.get $nesterov) (then (f64.add (local.get $sd) (f64.mul (local.get $momentum) ${ld1('(local.get $v)')}))) (else ${ld1('(local.get $v)')})))))`,
+    `${st1('(local.get $w)', `(f64.sub ${ld1('(local.get $w)')} (f64.mul (local.get $lr) (local.get $sd)))`)}`,
+  ];
+  return lines(
+    `  (func $sgd_update (export "sgd_update") (param $w i32) (param $g i32) (param $v i32) (param $n i32) (param $lr f64) (param $momentum f64) (param $keep f64) (param $nesterov i32) (param $decay f64)`,
+    `    (local $vd v128) (local $sd f64) (local $lr2 v128) (local $mom2 v128) (local $keep2 v128) (local $decay2 v128)`,
+    `    (local.set $lr2 (f64x2.splat (local.get $lr)))`,
+    `    (local.set $mom2 (f64x2.splat (local.get $momentum)))`,
+    `    (local.set $keep2 (f64x2.splat (local.get $keep)))`,
+    `    (local.set $decay2 (f64x2.splat (local.get $decay)))`,
+    `    (block $vd_ (loop $vl`,
+    `      (br_if $vd_ (i32.lt_s (local.get $n) (i32.const 2)))`,
+    ...vec.map((l) => `      ${l}`),
+    `      (local.set $w (i32.add (local.get $w) (i32.const 8)))`,
+    `      (local.set $g (i32.add (local.get $g) (i32.const 8)))`,
+    `      (local.set $n (i32.sub (local.get $n) (i32.const 2)))`,
+    `      (br $vl)))`,
+    `    (if (i32.gt_s (local.get $n) (i32.const 0)) (then`,
+    ...one.map((l) => `      ${l}`),
+    `    ))`,
+    `  )`,
+  );
+}
+
+/**
+ * bias_add(c, rows, cols, bias, byRow): c[i, j] += bias[i] (byRow ≠ 0: one value per row, a
+ * convolution's channels) or bias[j] (one per column, a fully connected layer's outputs), four
+ * columns per vector. Float32 sums, as the TypeScript loop's (a float32 sum computed in float64
+ * and rounded is the correctly rounded float32 sum).
+ */
+function biasAdd() {
+  return lines(
+    `  (func $bias_add (export "bias_add") (param $c i32) (param $rows i32) (param $cols i32) (param $bias i32) (param $byRow i32)`,
+    `    (local $i i32) (local $j i32) (local $bv v128) (local $bs f32) (local $b i32)`,
+    `    (block $rd (loop $rl`,
+    `      (br_if $rd (i32.ge_u (local.get $i) (local.get $rows)))`,
+    `      ;; only read bias[i] per row (it may have fewer values than rows otherwise)`,
+    `      (if (local.get $byRow) (then`,
+    `        (local.set $bs (f32.load (i32.add (local.get $bias) (i32.shl (local.get $i) (i32.const 2)))))`,
+    `        (local.set $bv (f32x4.splat (local.get $bs)))))`,
+    `      (local.set $b (local.get $bias))`,
+    `      (local.set $j (i32.const 0))`,
+    `      (block $vd (loop $vl`,
+    `        (br_if $vd (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $cols)))`,
+    `        (v128.store (local.get $c) (f32x4.add (v128.load (local.get $c)) (if (result v128) (local.get $byRow) (then (local.get $bv)) (else (v128.load (local.get $b))))))`,
+    `        (local.set $c (i32.add (local.get $c) (i32.const 16)))`,
+    `        (local.set $b (i32.add (local.get $b) (i32.const 16)))`,
+    `        (local.set $j (i32.add (local.get $j) (i32.const 4)))`,
+    `        (br $vl)))`,
+    `      (block $sd (loop $sl`,
+    `        (br_if $sd (i32.ge_u (local.get $j) (local.get $cols)))`,
+    `        (f32.store (local.get $c) (f32.add (f32.load (local.get $c)) (if (result f32) (local.get $byRow) (then (local.get $bs)) (else (f32.load (local.get $b))))))`,
+    `        (local.set $c (i32.add (local.get $c) (i32.const 4)))`,
+    `        (local.set $b (i32.add (local.get $b) (i32.const 4)))`,
+    `        (local.set $j (i32.add (local.get $j) (i32.const 1)))`,
+    `        (br $sl)))`,
+    `      (local.set $i (i32.add (local.get $i) (i32.const 1)))`,
+    `      (br $rl)))`,
+    `  )`,
+  );
+}
+
+/**
+ * swap_rows(x, out, A, B, C): out[b, a, :] = x[a, b, :] for x of shape [A, B, C] (the transpose
+ * [1, 0, 2] a convolution uses between [Cout, N·L] and [N, Cout, L]); rows of C floats copied.
+ */
+function swapRows() {
+  return lines(
+    `  (func $swap_rows (export "swap_rows") (param $x i32) (param $out i32) (param $A i32) (param $B i32) (param $C i32)`,
+    `    (local $a i32) (local $b i32) (local $rb i32)`,
+    `    (local.set $rb (i32.shl (local.get $C) (i32.const 2)))`,
+    `    (block $ad (loop $al`,
+    `      (br_if $ad (i32.ge_u (local.get $a) (local.get $A)))`,
+    `      (local.set $b (i32.const 0))`,
+    `      (block $bd (loop $bl`,
+    `        (br_if $bd (i32.ge_u (local.get $b) (local.get $B)))`,
+    `        (call $copy_f32 (i32.add (local.get $out) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $A)) (local.get $a)) (local.get $rb))) (local.get $x) (local.get $C))`,
+    `        (local.set $x (i32.add (local.get $x) (local.get $rb)))`,
+    `        (local.set $b (i32.add (local.get $b) (i32.const 1)))`,
+    `        (br $bl)))`,
+    `      (local.set $a (i32.add (local.get $a) (i32.const 1)))`,
+    `      (br $al)))`,
+    `  )`,
+  );
+}
+
+// ---- Elementwise and per-channel loops (ReLU, batch normalization) ----
+
+/**
+ * relu(x, y, n): y = x·[x > 0] + 0 and relu_grad(x, dy, dx, n): dx = dy·[x > 0] + 0, four per
+ * vector, exactly the TypeScript loops' values (NaN and −∞ give NaN; −0 gives 0).
+ */
+function relus() {
+  const one = '(v128.const f32x4 1 1 1 1)';
+  const zero = '(v128.const f32x4 0 0 0 0)';
+  const step = (name, ptrs, vec, scalar) => lines(
+    `    (block $${name}vd (loop $${name}vl`,
+    `      (br_if $${name}vd (i32.lt_s (local.get $n) (i32.const 4)))`,
+    `      ${vec}`,
+    ...ptrs.map((p) => `      (local.set ${p} (i32.add (local.get ${p}) (i32.const 16)))`),
+    `      (local.set $n (i32.sub (local.get $n) (i32.const 4)))`,
+    `      (br $${name}vl)))`,
+    `    (block $${name}sd (loop $${name}sl`,
+    `      (br_if $${name}sd (i32.le_s (local.get $n) (i32.const 0)))`,
+    `      ${scalar}`,
+    ...ptrs.map((p) => `      (local.set ${p} (i32.add (local.get ${p}) (i32.const 4)))`),
+    `      (local.set $n (i32.sub (local.get $n) (i32.const 1)))`,
+    `      (br $${name}sl)))`,
+  );
+  const mask = (x) => `(v128.and (f32x4.gt ${x} ${zero}) ${one})`;
+  const smask = (x) => `(f32.convert_i32_u (f32.gt ${x} (f32.const 0)))`;
+  return lines(
+    `  (func $relu (export "relu") (param $x i32) (param $y i32) (param $n i32)`,
+    `    (local $v v128) (local $s f32)`,
+    step('r', ['$x', '$y'],
+      `(local.set $v (v128.load (local.get $x))) (v128.store (local.get $y) (f32x4.add (f32x4.mul (local.get $v) ${mask('(local.get $v)')}) ${zero}))`,
+      `(local.set $s (f32.load (local.get $x))) (f32.store (local.get $y) (f32.add (f32.mul (local.get $s) ${smask('(local.get $s)')}) (f32.const 0)))`),
+    `  )`,
+    `  (func $relu_grad (export "relu_grad") (param $x i32) (param $dy i32) (param $dx i32) (param $n i32)`,
+    step('g', ['$x', '$dy', '$dx'],
+      `(v128.store (local.get $dx) (f32x4.add (f32x4.mul (v128.load (local.get $dy)) ${mask('(v128.load (local.get $x))')}) ${zero}))`,
+      `(f32.store (local.get $dx) (f32.add (f32.mul (f32.load (local.get $dy)) ${smask('(f32.load (local.get $x))')}) (f32.const 0)))`),
+    `  )`,
+  );
+}
+
+/**
+ * Loops over x viewed as [n, c, s] (plane by plane), with per-channel float64 parameters at
+ * $p: $p + 8·(k·c + ch) is parameter k of channel ch. `body` runs for each plane with $a the
+ * plane's first float's byte offset from its array's start and $ch its channel, and $s the plane size.
+ */
+function planes(name, params, locals, body) {
+  return lines(
+    `  (func $${name} (export "${name}") ${params} (param $n i32) (param $c i32) (param $s i32) (param $p i32)`,
+    `    (local $i i32) (local $ch i32) (local $a i32) (local $j i32) ${locals}`,
+    `    (block $id (loop $il`,
+    `      (br_if $id (i32.ge_u (local.get $i) (local.get $n)))`,
+    `      (local.set $ch (i32.const 0))`,
+    `      (block $cd (loop $cl`,
+    `        (br_if $cd (i32.ge_u (local.get $ch) (local.get $c)))`,
+    `        (local.set $a (i32.shl (i32.mul (i32.add (i32.mul (local.get $i) (local.get $c)) (local.get $ch)) (local.get $s)) (i32.const 2)))`,
+    body,
+    `        (local.set $ch (i32.add (local.get $ch) (i32.const 1)))`,
+    `        (br $cl)))`,
+    `      (local.set $i (i32.add (local.get $i) (i32.const 1)))`,
+    `      (br $il)))`,
+    `  )`,
+  );
+}
+
+/** Parameter k of the current channel (float64), from $p. */
+const param = (k) => `(f64.load (i32.add (local.get $p) (i32.shl (i32.add (i32.mul (local.get $c) (i32.const ${k})) (local.get $ch)) (i32.const 3))))`;
+/** Adds a float64 to parameter k of the current channel in place. */
+const addParam = (k, x) => `(f64.store (i32.add (local.get $p) (i32.shl (i32.add (i32.mul (local.get $c) (i32.const ${k})) (local.get $ch)) (i32.const 3))) (f64.add ${param(k)} ${x}))`;
+/** Two floats at byte address `a` as a float64x2, and the float64x2 `x` stored as two floats. */
+const load2 = (a) => `(f64x2.promote_low_f32x4 (v128.load64_zero ${a}))`;
+const store2 = (a, x) => `(v128.store64_lane 0 ${a} (f32x4.demote_f64x2_zero ${x}))`;
+const load1 = (a) => `(f64.promote_f32 (f32.load ${a}))`;
+const store1 = (a, x) => `(f32.store ${a} (f32.demote_f64 ${x}))`;
+const hsum = (v) => `(f64.add (f64x2.extract_lane 0 ${v}) (f64x2.extract_lane 1 ${v}))`;
+
+/** A loop over j in [0, s) of the current plane: `two` for pairs (j += 2), then `one` for a last odd value. */
+const pairsThenOne = (two, one) => lines(
+  `        (local.set $j (i32.const 0))`,
+  `        (block $jd (loop $jl`,
+  `          (br_if $jd (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $s)))`,
+  `          ${two}`,
+  `          (local.set $j (i32.add (local.get $j) (i32.const 2)))`,
+  `          (br $jl)))`,
+  `        (if (i32.lt_u (local.get $j) (local.get $s)) (then ${one}))`,
+);
+/** Byte address of element j of the current plane of the array at $arr. */
+const at = (arr) => `(i32.add (i32.add (local.get ${arr}) (local.get $a)) (i32.shl (local.get $j) (i32.const 2)))`;
+
+/**
+ * Batch normalization's per-channel loops on float32 x viewed as [n, c, s], in float64 (two
+ * values per vector). Parameters at $p (float64 per channel, see planes()):
+ * - ch_sum(x, …, p): p[0·c + ch] += Σ x; ch_sq_dev(x, …, p): p[1·c + ch] += Σ (x − p[0·c + ch])²
+ *   (the mean's and the variance's sums, pass by pass);
+ * - ch_affine(x, y, …, p): y = p1·(x − p0) + p2 (normalize, scale and shift);
+ * - ch_grad_sums(x, dy, …, p): p[1·c + ch] += Σ dy, p[2·c + ch] += Σ dy·(x − p0);
+ * - ch_affine_grad(x, dy, dx, …, p): dx = p1·dy + p2·(x − p0) + p3.
+ * Sums run in two interleaved float64 lanes: a different order than a sequential loop, with
+ * float64 rounding (~1e-16 relative) far below float32's.
+ */
+function channelLoops() {
+  const mu2 = '(f64x2.splat (local.get $mu))';
+  return lines(
+    planes('ch_sum', '(param $x i32)', '(local $acc v128) (local $t f64)', lines(
+      `        (local.set $acc (v128.const f64x2 0 0))`,
+      `        (local.set $t (f64.const 0))`,
+      pairsThenOne(`(local.set $acc (f64x2.add (local.get $acc) ${load2(at('$x'))}))`, `(local.set $t ${load1(at('$x'))})`),
+      `        ${addParam(0, `(f64.add ${hsum('(local.get $acc)')} (local.get $t))`)}`,
+    )),
+    planes('ch_sq_dev', '(param $x i32)', '(local $acc v128) (local $t f64) (local $mu f64) (local $d v128) (local $e f64)', lines(
+      `        (local.set $mu ${param(0)})`,
+      `        (local.set $acc (v128.const f64x2 0 0))`,
+      `        (local.set $t (f64.const 0))`,
+      pairsThenOne(
+        `(local.set $d (f64x2.sub ${load2(at('$x'))} ${mu2})) (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (local.get $d) (local.get $d))))`,
+        `(local.set $e (f64.sub ${load1(at('$x'))} (local.get $mu))) (local.set $t (f64.mul (local.get $e) (local.get $e)))`,
+      ),
+      `        ${addParam(1, `(f64.add ${hsum('(local.get $acc)')} (local.get $t))`)}`,
+    )),
+    planes('ch_affine', '(param $x i32) (param $y i32)', '(local $mu f64) (local $k f64) (local $b f64) (local $k2 v128) (local $b2 v128)', lines(
+      `        (local.set $mu ${param(0)}) (local.set $k ${param(1)}) (local.set $b ${param(2)})`,
+      `        (local.set $k2 (f64x2.splat (local.get $k))) (local.set $b2 (f64x2.splat (local.get $b)))`,
+      pairsThenOne(
+        store2(at('$y'), `(f64x2.add (f64x2.mul (local.get $k2) (f64x2.sub ${load2(at('$x'))} ${mu2})) (local.get $b2))`),
+        store1(at('$y'), `(f64.add (f64.mul (local.get $k) (f64.sub ${load1(at('$x'))} (local.get $mu))) (local.get $b))`),
+      ),
+    )),
+    planes('ch_grad_sums', '(param $x i32) (param $dy i32)', '(local $mu f64) (local $sd v128) (local $sx v128) (local $g v128) (local $td f64) (local $tx f64) (local $h f64)', lines(
+      `        (local.set $mu ${param(0)})`,
+      `        (local.set $sd (v128.const f64x2 0 0)) (local.set $sx (v128.const f64x2 0 0)) (local.set $td (f64.const 0)) (local.set $tx (f64.const 0))`,
+      pairsThenOne(
+        `(local.set $g ${load2(at('$dy'))}) (local.set $sd (f64x2.add (local.get $sd) (local.get $g))) (local.set $sx (f64x2.add (local.get $sx) (f64x2.mul (local.get $g) (f64x2.sub ${load2(at('$x'))} ${mu2}))))`,
+        `(local.set $h ${load1(at('$dy'))}) (local.set $td (local.get $h)) (local.set $tx (f64.mul (local.get $h) (f64.sub ${load1(at('$x'))} (local.get $mu))))`,
+      ),
+      `        ${addParam(1, `(f64.add ${hsum('(local.get $sd)')} (local.get $td))`)}`,
+      `        ${addParam(2, `(f64.add ${hsum('(local.get $sx)')} (local.get $tx))`)}`,
+    )),
+    planes('ch_affine_grad', '(param $x i32) (param $dy i32) (param $dx i32)', '(local $mu f64) (local $k f64) (local $q f64) (local $r f64) (local $k2 v128) (local $q2 v128) (local $r2 v128)', lines(
+      `        (local.set $mu ${param(0)}) (local.set $k ${param(1)}) (local.set $q ${param(2)}) (local.set $r ${param(3)})`,
+      `        (local.set $k2 (f64x2.splat (local.get $k))) (local.set $q2 (f64x2.splat (local.get $q))) (local.set $r2 (f64x2.splat (local.get $r)))`,
+      pairsThenOne(
+        store2(at('$dx'), `(f64x2.add (f64x2.add (f64x2.mul (local.get $k2) ${load2(at('$dy'))}) (f64x2.mul (local.get $q2) (f64x2.sub ${load2(at('$x'))} ${mu2}))) (local.get $r2))`),
+        store1(at('$dx'), `(f64.add (f64.add (f64.mul (local.get $k) ${load1(at('$dy'))}) (f64.mul (local.get $q) (f64.sub ${load1(at('$x'))} (local.get $mu)))) (local.get $r))`),
+      ),
+    )),
+  );
+}
+
+/**
+ * adam_update(w, g, m, v, n, lr, beta1, keep1, beta2, keep2, c1, c2, eps, decay, decoupled): the
+ * CPU backend's Adam step on n float32 values, in float64 exactly as the TypeScript loop
+ * (backend.ts) computes it, two values per vector (keep1 = 1 − β1, keep2 = 1 − β2, c1 and c2 the
+ * bias corrections): gi = g (+ decay·w unless decoupled); m ← f32(β1·m + keep1·gi);
+ * v ← f32(β2·v + keep2·gi·gi); u = (m / c1) / (√(v / c2) + eps);
+ * w ← f32(w − lr·u), or f32(w − lr·(u + decay·w)) when decoupled (AdamW).
+ */
+function adamUpdate() {
+  const exprs = (V) => {
+    const L = (a) => (V ? `(f64x2.promote_low_f32x4 (v128.load64_zero ${a}))` : `(f64.promote_f32 (f32.load ${a}))`);
+    const S = (a, x) => (V ? `(v128.store64_lane 0 ${a} (f32x4.demote_f64x2_zero ${x}))` : `(f32.store ${a} (f32.demote_f64 ${x}))`);
+    const t = V ? 'f64x2' : 'f64';
+    const k = (name) => `(local.get $${name}${V ? '2' : ''})`;
+    const gi = `$gi${V ? 'v' : 's'}`, u = `$u${V ? 'v' : 's'}`;
+    return [
+      `(local.set ${gi} (if (result ${V ? 'v128' : 'f64'}) (local.get $decoupled) (then ${L('(local.get $g)')}) (else (${t}.add ${L('(local.get $g)')} (${t}.mul ${k('decay')} ${L('(local.get $w)')})))))`,
+      S('(local.get $m)', `(${t}.add (${t}.mul ${k('beta1')} ${L('(local.get $m)')}) (${t}.mul ${k('keep1')} (local.get ${gi})))`),
+      S('(local.get $v)', `(${t}.add (${t}.mul ${k('beta2')} ${L('(local.get $v)')}) (${t}.mul (${t}.mul ${k('keep2')} (local.get ${gi})) (local.get ${gi})))`),
+      `(local.set ${u} (${t}.div (${t}.div ${L('(local.get $m)')} ${k('c1')}) (${t}.add (${t}.sqrt (${t}.div ${L('(local.get $v)')} ${k('c2')})) ${k('eps')})))`,
+      `(if (local.get $decoupled) (then (local.set ${u} (${t}.add (local.get ${u}) (${t}.mul ${k('decay')} ${L('(local.get $w)')})))))`,
+      S('(local.get $w)', `(${t}.sub ${L('(local.get $w)')} (${t}.mul ${k('lr')} (local.get ${u})))`),
+    ];
+  };
+  const names = ['lr', 'beta1', 'keep1', 'beta2', 'keep2', 'c1', 'c2', 'eps', 'decay'];
+  return lines(
+    `  (func $adam_update (export "adam_update") (param $w i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32) ${names.map((x) => `(param $${x} f64)`).join(' ')} (param $decoupled i32)`,
+    `    ${names.map((x) => `(local $${x}2 v128)`).join(' ')} (local $giv v128) (local $uv v128) (local $gis f64) (local $us f64)`,
+    ...names.map((x) => `    (local.set $${x}2 (f64x2.splat (local.get $${x})))`),
+    `    (block $vd (loop $vl`,
+    `      (br_if $vd (i32.lt_s (local.get $n) (i32.const 2)))`,
+    ...exprs(true).map((l) => `      ${l}`),
+    ...['$w', '$g', '$m', '$v'].map((p) => `      (local.set ${p} (i32.add (local.get ${p}) (i32.const 8)))`),
+    `      (local.set $n (i32.sub (local.get $n) (i32.const 2)))`,
+    `      (br $vl)))`,
+    `    (if (i32.gt_s (local.get $n) (i32.const 0)) (then`,
+    ...exprs(false).map((l) => `      ${l}`),
+    `    ))`,
+    `  )`,
+  );
+}
+
+/**
+ * first_nonfinite(x, n): the index of the first NaN or ±Inf among n floats at x, or −1. Clean
+ * path: v·0 summed four lanes at a time (0 for finite v, NaN otherwise) and tested once per 64
+ * values; a block that is not clean is searched one value at a time.
+ */
+function firstNonFinite() {
+  return lines(
+    `  (func $first_nonfinite (export "first_nonfinite") (param $x i32) (param $n i32) (result i32)`,
+    `    (local $i i32) (local $acc v128) (local $k i32) (local $end i32) (local $v f32)`,
+    `    (block $done (loop $blocks`,
+    `      (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 64)) (local.get $n)))`,
+    `      (local.set $acc (v128.const f32x4 0 0 0 0))`,
+    ...range(16).map((q) => `      (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load offset=${16 * q} (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))) (v128.const f32x4 0 0 0 0))))`),
+    `      ;; NaN ≠ NaN: a lane unequal to itself marks the block`,
+    `      (br_if $done (v128.any_true (f32x4.ne (local.get $acc) (local.get $acc))))`,
+    `      (local.set $i (i32.add (local.get $i) (i32.const 64)))`,
+    `      (br $blocks)))`,
+    `    ;; the rest, or the marked block: one value at a time`,
+    `    (block $found (loop $one`,
+    `      (br_if $found (i32.ge_u (local.get $i) (local.get $n)))`,
+    `      (local.set $v (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))`,
+    `      (if (f32.ne (f32.mul (local.get $v) (f32.const 0)) (f32.mul (local.get $v) (f32.const 0))) (then (return (local.get $i))))`,
+    `      (local.set $i (i32.add (local.get $i) (i32.const 1)))`,
+    `      (br $one)))`,
+    `    (i32.const -1)`,
+    `  )`,
+  );
+}
+
 const MEMORY = '  (import "env" "memory" (memory 1 65536 shared))';
 
 /**
@@ -762,6 +1228,15 @@ function moduleTexts() {
       winoFilt(5),
       planeCopies(),
       maxPool2(),
+      rowMoves(),
+      columns(),
+      sgdUpdate(),
+      adamUpdate(),
+      firstNonFinite(),
+      biasAdd(),
+      swapRows(),
+      relus(),
+      channelLoops(),
       `)`,
       ``,
     ),

@@ -95,6 +95,11 @@ export interface Backend {
    * memory is not directly addressable leave it out.
    */
   peekSync?(t: Tensor): ArrayLike<number>;
+  /**
+   * Optional, with peekSync: the flat index of the first NaN or ±Inf in the tensor, or −1, on the
+   * calling thread (what NanGuard checks after every node). Absent: NanGuard scans peekSync's values.
+   */
+  firstNonFiniteSync?(t: Tensor): number;
   /** Called by `Tensor.dispose()`; backends pool or free the storage. */
   release(t: Tensor, storage: unknown): void;
   /** Waits until all queued work is done. */

@@ -34,7 +34,11 @@ let profile: string;
 let work: string;
 const requests: string[] = [];
 const consoleLines: string[] = [];
+/** The page's training workers, and the CPU backend's GEMM workers they start (from Blob URLs). */
 const workers: { url: string; closed: boolean }[] = [];
+const gemmWorkers: { url: string; closed: boolean }[] = [];
+/** GEMM threads the CPU backend runs in the training worker: the cores, at most 4. */
+let threads = 0;
 
 /** What the page showed after training, for the later steps. */
 const trained = { correct: -1, total: -1, grid: [] as number[], onnx: new Uint8Array(0) };
@@ -105,7 +109,7 @@ describe.skipIf(missing !== undefined)('the playground in Chromium', () => {
     page.on('pageerror', (e) => void consoleLines.push(`pageerror: ${e.message}`));
     page.on('worker', (w: Worker) => {
       const entry = { url: w.url(), closed: false };
-      workers.push(entry);
+      (entry.url.startsWith('blob:') ? gemmWorkers : workers).push(entry);
       w.on('close', () => (entry.closed = true));
     });
     await page.goto(`${origin}/`);
@@ -120,12 +124,17 @@ describe.skipIf(missing !== undefined)('the playground in Chromium', () => {
   it('starts cross-origin isolated, with the CPU backend on WebAssembly kernels and WebGPU offered', async () => {
     await page.waitForFunction(() => document.getElementById('state')?.textContent === 'idle', null, { timeout: 120_000 });
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    expect(await page.textContent('#backend-info')).toMatch(/^CPU \(float32, WebAssembly (relaxed )?SIMD, 1 thread\)$/);
+    // The training worker may block, so the CPU backend runs its GEMM workers there: as many
+    // threads as cores, at most 4 (2 on a 2-core machine).
+    threads = Math.min(4, await page.evaluate(() => navigator.hardwareConcurrency));
+    expect(await page.textContent('#backend-info')).toMatch(new RegExp(`^CPU \\(float32, WebAssembly (relaxed )?SIMD, ${threads} thread${threads === 1 ? '' : 's'}\\)$`));
     expect(await page.textContent('#train-message')).toBe('Fashion-MNIST convnet: 421,738 parameters; 3,600 training, 400 validation, 1,000 test images.');
     expect(await page.$$eval('#grid .cell', (c) => c.length)).toBe(100);
     const webgpuDisabled = await page.$eval('#webgpu-label input', (i) => (i as HTMLInputElement).disabled);
     if (webgpuDisabled && IN_CI) throw new Error(`CI=true and WebGPU is greyed out: ${await page.textContent('#webgpu-reason')}`);
     expect(workers.length).toBe(1);
+    // The caller is one of the threads; the others are the workers it started.
+    expect(gemmWorkers.filter((w) => !w.closed).length).toBe(threads - 1);
   });
 
   it('trains one epoch on the CPU: live curves, filters and images/s, then accuracy and a confusion matrix of 1,000 images', async () => {
@@ -270,6 +279,8 @@ describe.skipIf(missing !== undefined)('the playground in Chromium', () => {
     await page.waitForFunction(() => document.getElementById('state')?.textContent === 'idle', null, { timeout: 120_000 });
     expect(workers.length).toBe(before + 1);
     await expect.poll(() => workers.slice(0, before).every((w) => w.closed), { timeout: 15_000 }).toBe(true);
+    // The CPU worker's GEMM workers ended with it; the WebGPU worker starts none.
+    await expect.poll(() => gemmWorkers.every((w) => w.closed), { timeout: 15_000 }).toBe(true);
     const info = (await page.textContent('#backend-info'))!;
     console.info(`[playground] WebGPU backend: ${info}`);
     expect(info.length).toBeGreaterThan(0);
@@ -294,6 +305,8 @@ describe.skipIf(missing !== undefined)('the playground in Chromium', () => {
     await page.waitForFunction(() => document.getElementById('state')?.textContent === 'idle', null, { timeout: 120_000 });
     expect(await page.textContent('#backend-info')).toMatch(/^CPU /);
     expect(workers.filter((w) => !w.closed).length).toBe(1);
+    expect(gemmWorkers.filter((w) => !w.closed).length).toBe(threads - 1);
+    expect(await page.textContent('#backend-info')).toMatch(threads > 1 ? /, \d threads\)$/ : /, 1 thread\)$/);
   });
 
   it('greys out WebGPU, with the reason, in a browser without an adapter (Chromium without --enable-unsafe-webgpu), and still trains on the CPU', async () => {

@@ -240,7 +240,10 @@ export type WasmPlaneRunner = (variant: number, scratch: ArrayLike<number>, task
 /** A message to a worker: a shared buffer to know by id, or an id to forget. */
 export type GemmBufferMessage = { readonly id: number; readonly sab: SharedArrayBuffer } | { readonly forget: number };
 
-/** The part of node:worker_threads a worker uses (typed here so the declarations need no @types/node). */
+/**
+ * The part of node:worker_threads a worker uses (typed here so the declarations need no @types/node).
+ * A browser worker gets a stand-in: its start-up message as workerData, and no messages after it.
+ */
 export interface WorkerThreadsLike {
   readonly workerData: unknown;
   receiveMessageOnPort(port: never): { message: GemmBufferMessage } | undefined;
@@ -256,11 +259,14 @@ export interface WorkerThreadsLike {
  * 44 picks the float32 kernels: 0 TypeScript, 1 wasm SIMD, 2 wasm relaxed SIMD (runWasm); slot
  * 45 says which of A, B, C live in the wasm heap (bits 1, 2, 4), and scr[2·index…] is this
  * worker's scratch block there (address, bytes). Slot 46 runs a plane task with the wasm
- * kernels (1 simd, 2 relaxed; runPlanesWasm).
+ * kernels (1 simd, 2 relaxed; runPlanesWasm). Buffer id −2 names the wasm heap's memory
+ * (workerData.wasm.memory), whose buffer is read again for every job (the memory may have grown):
+ * browser workers see only that memory, and never receive a message after their start.
  */
 export function gemmWorkerMain(wtm: WorkerThreadsLike, runPlanes: PlaneTask, runWasm?: WasmStripsRunner, runPlanesWasm?: WasmPlaneRunner): void {
-  const { ctl, job, owner, index, queue, port, scr, why } = wtm.workerData as {
+  const { ctl, job, owner, index, queue, port, scr, why, wasm } = wtm.workerData as {
     ctl: Int32Array; job: Float64Array; owner: Int32Array; index: number; queue: number; port: unknown; scr: Float64Array; why: Uint16Array;
+    wasm?: { memory?: { readonly buffer: ArrayBufferLike } };
   };
   const scratch = { pa: new Float64Array(128 * 256), pb: new Float64Array(256 * 1024), acc: new Float64Array(16), all: new Float64Array(0) };
   const buffers = new Map<number, SharedArrayBuffer>();
@@ -280,13 +286,13 @@ export function gemmWorkerMain(wtm: WorkerThreadsLike, runPlanes: PlaneTask, run
       }
       const f64 = job[11] === 1;
       const view = (id: number, byteOffset = 0, length?: number) => {
-        const sab = buffers.get(id);
-        if (!sab) throw new Error(`gemm worker: unknown buffer ${id}`);
+        const sab = id === -2 ? wasm?.memory?.buffer : buffers.get(id);
+        if (!sab) throw new Error(id === -2 ? 'gemm worker: no shared WebAssembly memory' : `gemm worker: unknown buffer ${id}`);
         return f64 ? new Float64Array(sab, byteOffset, length) : new Float32Array(sab, byteOffset, length);
       };
       if (job[20] === 1) {
-        // A plane task: arrays at job[25 + 3i] (buffer id, byte offset, length; id −1: none), params from job[34].
-        const arrays = [0, 1, 2].map((i) => (job[25 + 3 * i] < 0 ? undefined : view(job[25 + 3 * i], job[26 + 3 * i], job[27 + 3 * i])));
+        // A plane task: arrays at job[25 + 3i] (buffer id, byte offset, length; id −1: none, −2: the heap), params from job[34].
+        const arrays = [0, 1, 2].map((i) => (job[25 + 3 * i] === -1 ? undefined : view(job[25 + 3 * i], job[26 + 3 * i], job[27 + 3 * i])));
         const params = job.subarray(34, 44);
         for (let i = Atomics.add(ctl, queue, 1); i < job[22]; i = Atomics.add(ctl, queue, 1)) {
           const from = i * job[23], to = Math.min(job[24], (i + 1) * job[23]);

@@ -41,6 +41,20 @@ export interface WasmKernelExports {
   add_block(src: number, lds: number, dst: number, ldd: number, rows: number, cols: number): void;
   gemv_t(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, alpha: number): void;
   max_pool2(x: number, planes: number, H: number, W: number, outH: number, outW: number, y: number, argmax: number): void;
+  im2col(x: number, cols: number, ld: number, C: number, inH: number, inW: number, kH: number, kW: number, sH: number, sW: number, dH: number, dW: number, padTop: number, padLeft: number, outH: number, outW: number): void;
+  col2im(cols: number, ld: number, x: number, C: number, inH: number, inW: number, kH: number, kW: number, sH: number, sW: number, dH: number, dW: number, padTop: number, padLeft: number, outH: number, outW: number): void;
+  sgd_update(w: number, g: number, v: number, n: number, lr: number, momentum: number, keep: number, nesterov: number, decay: number): void;
+  adam_update(w: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, keep1: number, beta2: number, keep2: number, c1: number, c2: number, eps: number, decay: number, decoupled: number): void;
+  first_nonfinite(x: number, n: number): number;
+  bias_add(c: number, rows: number, cols: number, bias: number, byRow: number): void;
+  swap_rows(x: number, out: number, A: number, B: number, C: number): void;
+  relu(x: number, y: number, n: number): void;
+  relu_grad(x: number, dy: number, dx: number, n: number): void;
+  ch_sum(x: number, n: number, c: number, s: number, p: number): void;
+  ch_sq_dev(x: number, n: number, c: number, s: number, p: number): void;
+  ch_affine(x: number, y: number, n: number, c: number, s: number, p: number): void;
+  ch_grad_sums(x: number, dy: number, n: number, c: number, s: number, p: number): void;
+  ch_affine_grad(x: number, dy: number, dx: number, n: number, c: number, s: number, p: number): void;
   wino_filt3(src: number, cstride: number, rev: number, cIn: number, dst: number, stride: number): void;
   wino_filt5(src: number, cstride: number, rev: number, cIn: number, dst: number, stride: number): void;
 }

@@ -1,4 +1,4 @@
-import { availableCpuKernels, cpuKernels, createCpuBackend, gemm, gemmThreads, gemmThreadStats, setCpuKernels, setGemmThreads } from '@hubel/backend-cpu';
+import { availableCpuKernels, cpuKernels, createCpuBackend, gemm, gemmThreads, gemmThreadsReady, gemmThreadsReason, gemmThreadStats, setCpuKernels, setGemmThreads } from '@hubel/backend-cpu';
 import { heap, residency } from './wasm-kernels.js';
 import { Rng } from '@hubel/core';
 import { availableParallelism } from 'node:os';
@@ -150,6 +150,18 @@ describe.each(availableCpuKernels())('gemm against a plain triple loop (%s kerne
   });
   it('rejects a non-positive thread count', () => {
     expect(() => setGemmThreads(0)).toThrowError(/setGemmThreads: expected a positive integer, found 0/);
+  });
+  it('gemmThreadsReady() on Node: the workers start at once, and it resolves to the threads in use, with no reason given', async () => {
+    setGemmThreads(2);
+    expect(await gemmThreadsReady()).toBe(2);
+    expect(gemmThreads()).toBe(2);
+    expect(gemmThreadsReason()).toBeUndefined();
+    expect(createCpuBackend().description).toMatch(/, 2 threads\)$/);
+    // One thread asked for: nothing to wait for, nothing to explain.
+    setGemmThreads(1);
+    expect(await gemmThreadsReady()).toBe(1);
+    expect(gemmThreadsReason()).toBeUndefined();
+    expect(createCpuBackend().description).toMatch(/, 1 thread\)$/);
   });
 });
 

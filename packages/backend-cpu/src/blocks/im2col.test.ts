@@ -1,4 +1,4 @@
-import { col2im, createCpuBackend, im2col, padSource, transpose, type ConvGeometry } from '@hubel/backend-cpu';
+import { availableCpuKernels, col2im, createCpuBackend, im2col, padSource, transpose, type ConvGeometry } from '@hubel/backend-cpu';
 import { Rng } from '@hubel/core';
 import { describe, expect, it } from 'vitest';
 
@@ -88,6 +88,38 @@ describe('im2col / col2im against plain loops', () => {
   });
 });
 
+describe('im2col / col2im: the WebAssembly kernels against the TypeScript loops', () => {
+  // Row widths around the 4-wide vectors (5, 6, 7, 13, 28), strides, dilations, padding wider
+  // than the image, and a LeNet-sized 5×5 layer; on every wasm path this engine has.
+  const wide: ConvGeometry[] = [
+    ...geometries,
+    geometry({ channels: 3, inH: 28, inW: 28, kernelH: 5, kernelW: 5, padTop: 2, padLeft: 2 }),
+    geometry({ channels: 2, inH: 13, inW: 13, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1 }),
+    geometry({ channels: 2, inH: 7, inW: 7, kernelH: 3, kernelW: 3, dilationH: 2, dilationW: 2, padTop: 2, padLeft: 2 }),
+  ];
+  for (const path of availableCpuKernels().filter((p) => p !== 'ts')) {
+    it(`${path}: the same columns and the same folded sums, bitwise, for ${wide.length} geometries (batch 3)`, async () => {
+      const wasm = createCpuBackend({ kernels: path }), ts = createCpuBackend({ kernels: 'ts' });
+      expect(wasm.description).toMatch(/WebAssembly/);
+      for (const [t, g] of wide.entries()) {
+        const r = new Rng(300 + t);
+        const shape = [3, g.channels, g.inH, g.inW];
+        const xs = Float32Array.from({ length: 3 * g.channels * g.inH * g.inW }, () => r.normal());
+        const xw = wasm.tensor(xs, shape), xt = ts.tensor(xs, shape);
+        // The wasm kernels address tensors in place: they must live in the shared heap.
+        expect(wasm.data(xw).buffer instanceof SharedArrayBuffer).toBe(true);
+        const cw = wasm.blocks.im2col(xw, g), ct = ts.blocks.im2col(xt, g);
+        // Moves only: bitwise equal (toEqual on Float32Array compares every element).
+        expect(await cw.read(), `im2col, geometry ${t}`).toEqual(await ct.read());
+        // col2im adds in the TypeScript loop's order, each sum rounded to float32 (a float32 sum
+        // computed in float64 and rounded is the correctly rounded float32 sum): bitwise equal too.
+        const dw = await wasm.blocks.col2im(cw, g, shape).read(), dt = await ts.blocks.col2im(ct, g, shape).read();
+        expect(dw, `col2im, geometry ${t}`).toEqual(dt);
+      }
+    });
+  }
+});
+
 describe('transpose against index arithmetic', () => {
   it('every permutation of a 2×3×4 array, and a rank-4 one', () => {
     const shape = [2, 3, 4];
@@ -111,6 +143,34 @@ describe('transpose against index arithmetic', () => {
     // y[d, b, a, c] = x[a, b, c, d]; spot-check y[4, 2, 1, 3] = x[1, 2, 3, 4].
     expect(y[((4 * 3 + 2) * 2 + 1) * 4 + 3]).toBe(((1 * 3 + 2) * 4 + 3) * 5 + 4);
   });
+});
+
+describe('transpose [1, 0, 2] and GEMM bias on the WebAssembly kernels', () => {
+  for (const path of availableCpuKernels().filter((p) => p !== 'ts')) {
+    it(`${path}: bitwise equal to the TypeScript loops for ragged shapes`, async () => {
+      const wasm = createCpuBackend({ kernels: path }), ts = createCpuBackend({ kernels: 'ts' });
+      const r = new Rng(91);
+      for (const shape of [[3, 5, 1], [2, 7, 3], [4, 3, 5], [8, 6, 196]]) {
+        const xs = Float32Array.from({ length: shape[0] * shape[1] * shape[2] }, () => r.normal());
+        const tw = await wasm.blocks.transpose(wasm.tensor(xs, shape), [1, 0, 2]).read();
+        expect(tw, `transpose ${shape}`).toEqual(await ts.blocks.transpose(ts.tensor(xs, shape), [1, 0, 2]).read());
+        // And against the definition: out[b, a, c] = x[a, b, c].
+        const [A, B, C] = shape;
+        expect(tw[(1 * A + (A - 1)) * C + (C - 1)]).toBe(xs[((A - 1) * B + 1) * C + (C - 1)]);
+      }
+      // k = 1: each product is one float32-rounded multiplication on both paths, so the bias adds
+      // (float32 sums either way) are all that is compared. Odd column counts reach the scalar tail.
+      for (const [m, n] of [[1, 1], [5, 7], [9, 33]]) {
+        const a = Float32Array.from({ length: m }, () => r.normal()), b = Float32Array.from({ length: n }, () => r.normal());
+        const rowBias = Float32Array.from({ length: m }, () => r.normal()), colBias = Float32Array.from({ length: n }, () => r.normal());
+        const run = (be: ReturnType<typeof createCpuBackend>) =>
+          be.blocks.gemm(be.tensor(a, [m, 1]), be.tensor(b, [1, n]), { rowBias: be.tensor(rowBias, [m]), colBias: be.tensor(colBias, [n]) }).read();
+        const got = await run(wasm);
+        expect(got, `gemm bias ${m}×${n}`).toEqual(await run(ts));
+        expect(got[n * (m - 1) + n - 1]).toBe(Math.fround(Math.fround(Math.fround(a[m - 1] * b[n - 1]) + colBias[n - 1]) + rowBias[m - 1]));
+      }
+    });
+  }
 });
 
 describe('padSource', () => {

@@ -6,6 +6,7 @@
  * into the input position it came from (several, where windows overlap). 1-D is the H = 1 case.
  */
 import type { F } from './gemm.js';
+import { cpuKernels, residency, wasmState, type CpuKernels } from './wasm-kernels.js';
 
 /** Geometry of a 2-D convolution window over one image (1-D: inH = outH = kernelH = 1, no H padding). */
 export interface ConvGeometry {
@@ -45,11 +46,26 @@ function validRange(shift: number, stride: number, size: number, outSize: number
 }
 
 /**
- * Unfolds one image x[xOff ..] ([C, inH, inW]) into cols: row r = (c·kH + i)·kW + j starts at
- * colsOff + r·ldCols and holds outH·outW entries. Every entry is written (padding as 0).
+ * The wasm kernels' instance for float32 arrays in the wasm heap on a wasm kernel path (the
+ * backend's `kernels` option, else the global choice), or undefined: then the TypeScript loop runs.
  */
-export function im2col(x: F, xOff: number, g: ConvGeometry, cols: F, colsOff: number, ldCols: number): void {
+function wasmFor(a: F, b: F, kernels: CpuKernels | undefined) {
+  const path = kernels ?? cpuKernels();
+  return path !== 'ts' && a instanceof Float32Array && b instanceof Float32Array && residency(a, b, b) === 7 ? wasmState(path).k : undefined;
+}
+
+/**
+ * Unfolds one image x[xOff ..] ([C, inH, inW]) into cols: row r = (c·kH + i)·kW + j starts at
+ * colsOff + r·ldCols and holds outH·outW entries. Every entry is written (padding as 0). Float32
+ * arrays in the wasm heap are unfolded by the wasm kernel (the same values: it only moves them).
+ */
+export function im2col(x: F, xOff: number, g: ConvGeometry, cols: F, colsOff: number, ldCols: number, kernels?: CpuKernels): void {
   const { channels, inH, inW, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW } = g;
+  const k = wasmFor(x, cols, kernels);
+  if (k) {
+    k.im2col(x.byteOffset + 4 * xOff, cols.byteOffset + 4 * colsOff, ldCols, channels, inH, inW, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW);
+    return;
+  }
   let row = 0;
   for (let c = 0; c < channels; c++) {
     const plane = xOff + c * inH * inW;
@@ -76,9 +92,18 @@ export function im2col(x: F, xOff: number, g: ConvGeometry, cols: F, colsOff: nu
   }
 }
 
-/** Adjoint of im2col: dx[xOff ..] += every column entry at the input position it was read from (padding dropped). */
-export function col2im(cols: F, colsOff: number, ldCols: number, g: ConvGeometry, dx: F, xOff: number): void {
+/**
+ * Adjoint of im2col: dx[xOff ..] += every column entry at the input position it was read from
+ * (padding dropped). The wasm kernel (float32 arrays in the heap) adds in the same order, each
+ * sum rounded to float32 as here: bitwise the same result.
+ */
+export function col2im(cols: F, colsOff: number, ldCols: number, g: ConvGeometry, dx: F, xOff: number, kernels?: CpuKernels): void {
   const { channels, inH, inW, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW } = g;
+  const k = wasmFor(cols, dx, kernels);
+  if (k) {
+    k.col2im(cols.byteOffset + 4 * colsOff, ldCols, dx.byteOffset + 4 * xOff, channels, inH, inW, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW);
+    return;
+  }
   let row = 0;
   for (let c = 0; c < channels; c++) {
     const plane = xOff + c * inH * inW;

@@ -1,4 +1,5 @@
-import { availableCpuKernels, cpuKernels, setCpuKernels } from '@hubel/backend-cpu';
+import { availableCpuKernels, cpuKernels, createCpuBackend, setCpuKernels } from '@hubel/backend-cpu';
+import { Rng } from '@hubel/core';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -91,7 +92,8 @@ describe('WebAssembly kernels: detection, forcing, fallback', () => {
     const out = JSON.parse(r.stdout) as { kernels: string; storage: string; worst: number; description: string };
     expect(out.kernels).toBe('simd');
     expect(out.storage).toBe('plain');
-    expect(out.description).toBe('CPU (float32, WebAssembly SIMD, 1 thread)');
+    // One thread, and the description says why (gemmThreadsReason).
+    expect(out.description).toBe('CPU (float32, WebAssembly SIMD, 1 thread: this runtime has no SharedArrayBuffer)');
     // 41 products of values in [−1, 1] summed in float32: ≤ 41·6e-8·41 ≈ 1e-4 in the worst case.
     expect(out.worst).toBeLessThan(1e-4);
   });
@@ -103,4 +105,56 @@ describe('WebAssembly kernels: detection, forcing, fallback', () => {
     expect(missing.stdout.trim()).toBe('simd');
     expect(missing.stderr).toMatch(/HUBEL_CPU_KERNELS: the 'relaxed' kernels are not available in this engine \(available: simd, ts\); using 'simd'/);
   });
+});
+
+describe('SGD update on the WebAssembly kernels', () => {
+  // Plain, momentum with dampening, Nesterov with weight decay, and no velocity; odd lengths so
+  // the two-per-vector loop's single last value runs too.
+  const settings = [
+    { lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, velocity: false },
+    { lr: 0.05, momentum: 0.9, dampening: 0.1, nesterov: false, weightDecay: 0, velocity: true },
+    { lr: 0.01, momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 5e-4, velocity: true },
+  ];
+  for (const path of availableCpuKernels().filter((p) => p !== 'ts')) {
+    it(`${path}: weights and velocities bitwise equal to the TypeScript loop's after 3 steps`, async () => {
+      const wasm = createCpuBackend({ kernels: path }), ts = createCpuBackend({ kernels: 'ts' });
+      for (const { velocity, ...o } of settings) {
+        for (const n of [1, 7, 1001]) {
+          const r = new Rng(n);
+          const w0 = Float32Array.from({ length: n }, () => r.normal()), v0 = Float32Array.from({ length: n }, () => r.normal());
+          const grads = [0, 1, 2].map(() => Float32Array.from({ length: n }, () => r.normal()));
+          const run = async (be: ReturnType<typeof createCpuBackend>) => {
+            const w = be.tensor(w0, [n]), v = velocity ? be.tensor(v0, [n]) : undefined;
+            for (const g of grads) be.ops.sgdUpdate(w, be.tensor(g, [n]), v, o);
+            expect(be.data(w).buffer instanceof SharedArrayBuffer).toBe(true);
+            return [await w.read(), v ? await v.read() : undefined];
+          };
+          // Both compute the same float64 expressions and round to float32 at the same places.
+          expect(await run(wasm), `n ${n}, ${JSON.stringify(o)}`).toEqual(await run(ts));
+        }
+      }
+    });
+  }
+});
+
+describe('Adam update on the WebAssembly kernels', () => {
+  for (const path of availableCpuKernels().filter((p) => p !== 'ts')) {
+    it(`${path}: weights and both moments bitwise equal to the TypeScript loop's after 3 steps (Adam and AdamW)`, async () => {
+      const wasm = createCpuBackend({ kernels: path }), ts = createCpuBackend({ kernels: 'ts' });
+      for (const decoupled of [false, true]) {
+        for (const n of [1, 7, 1001]) {
+          const r = new Rng(40 + n);
+          const w0 = Float32Array.from({ length: n }, () => r.normal());
+          const grads = [0, 1, 2].map(() => Float32Array.from({ length: n }, () => r.normal()));
+          const run = async (be: ReturnType<typeof createCpuBackend>) => {
+            const w = be.tensor(w0, [n]), m = be.tensor(new Float32Array(n), [n]), v = be.tensor(new Float32Array(n), [n]);
+            grads.forEach((g, i) => be.ops.adamUpdate(w, be.tensor(g, [n]), m, v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled, step: i + 1 }));
+            return [await w.read(), await m.read(), await v.read()];
+          };
+          // The same float64 expressions (division and square root correctly rounded in both), rounded to float32 at the same places.
+          expect(await run(wasm), `n ${n}, decoupled ${decoupled}`).toEqual(await run(ts));
+        }
+      }
+    });
+  }
 });

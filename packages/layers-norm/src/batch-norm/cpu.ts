@@ -4,7 +4,9 @@
 // sums), running_mean = input_mean·m + μ·(1 − m), running_var = input_var·m + σ²·(1 − m), and
 // backward through them: dx = scale·r/M·(M·dy − Σdy − x̂·Σ(dy·x̂)) + (1 − m)/M·d(running_mean)
 // + 2(1 − m)/M·(x − μ)·d(running_var) (∂μ/∂x = 1/M, ∂σ²/∂x = 2(x − μ)/M); stored statistics:
-// dx = scale·r·dy. dscale = Σ dy·x̂, dB = Σ dy.
+// dx = scale·r·dy. dscale = Σ dy·x̂, dB = Σ dy. The per-channel loops are the backend's blocks
+// (channelMoments, channelAffine, channelGradSums, channelAffineGrad), shared with its
+// WebAssembly kernels; this kernel computes the per-channel coefficients.
 import type { CpuBackend } from '@hubel/backend-cpu';
 import { defineKernel, type Tensor } from '@hubel/core';
 import { checkBatchNormForward, usesBatchStatistics } from './batch-stats.js';
@@ -20,15 +22,12 @@ interface ChannelStats {
 export const batchNormCpu = defineKernel(BatchNormalization, 'cpu', {
   forward({ backend, attrs, inputs: [x], params, mode, node, outputsWanted }) {
     const statsWanted = checkBatchNormForward(attrs, mode, x.shape, node, outputsWanted);
-    const [n, c] = x.shape;
-    const s = x.size / (n * c);
-    const xs = backend.data(x);
+    const c = x.shape[1];
     let stats: ChannelStats;
     let updates: { input_mean: Tensor; input_var: Tensor } | undefined;
     let running: [Tensor, Tensor] | undefined;
     if (usesBatchStatistics(attrs, mode)) {
-      const variance = new Float64Array(c);
-      const mean = channelMeanVariance(xs, n, c, s, variance);
+      const { mean, variance } = backend.blocks.channelMoments(x);
       const invStd = new Float64Array(c);
       for (let ch = 0; ch < c; ch++) invStd[ch] = 1 / Math.sqrt(variance[ch] + attrs.epsilon);
       stats = { mean, invStd };
@@ -50,19 +49,10 @@ export const batchNormCpu = defineKernel(BatchNormalization, 'cpu', {
       for (let ch = 0; ch < c; ch++) invStd[ch] = 1 / Math.sqrt(runVar[ch] + attrs.epsilon);
       stats = { mean, invStd };
     }
-    const y = backend.alloc(x.shape);
-    const ys = backend.data(y);
+    // y = a_c·(x − μ_c) + B_c with a_c = scale_c·r_c.
     const scale = backend.data(params.scale);
-    const bias = backend.data(params.B);
-    for (let i = 0; i < n; i++) {
-      for (let ch = 0; ch < c; ch++) {
-        const base = (i * c + ch) * s;
-        const mu = stats.mean[ch];
-        const a = scale[ch] * stats.invStd[ch];
-        const b = bias[ch];
-        for (let j = base; j < base + s; j++) ys[j] = a * (xs[j] - mu) + b;
-      }
-    }
+    const a = Float64Array.from(stats.invStd, (r, ch) => scale[ch] * r);
+    const y = backend.blocks.channelAffine(x, stats.mean, a, backend.data(params.B));
     // Unbound running statistics get cheap placeholders of the right shape.
     const [runMean, runVar] = running ?? [backend.alloc([c]), backend.alloc([c])];
     return { outputs: [y, runMean, runVar], saved: { stats, statsWanted }, updates };
@@ -70,92 +60,40 @@ export const batchNormCpu = defineKernel(BatchNormalization, 'cpu', {
 
   backward({ backend, attrs, inputs: [x], params, saved, dOutputs: [dy, dRunMean, dRunVar], wants, mode }) {
     const [n, c] = x.shape;
-    const s = x.size / (n * c);
-    const m = n * s;
+    const m = n * (x.size / (n * c));
     const { mean, invStd } = saved.stats as ChannelStats;
-    const xs = backend.data(x);
-    const dys = backend.data(dy);
     const scale = backend.data(params.scale);
     // Σ dy and Σ dy·x̂ per channel: the parameter gradients, and the batch-statistics terms of dx.
-    const sumDy = new Float64Array(c);
-    const sumDyXhat = new Float64Array(c);
-    for (let i = 0; i < n; i++) {
-      for (let ch = 0; ch < c; ch++) {
-        const base = (i * c + ch) * s;
-        const mu = mean[ch];
-        let sd = 0;
-        let sdx = 0;
-        for (let j = base; j < base + s; j++) {
-          sd += dys[j];
-          sdx += dys[j] * (xs[j] - mu);
-        }
-        sumDy[ch] += sd;
-        sumDyXhat[ch] += sdx * invStd[ch];
-      }
-    }
+    const sums = backend.blocks.channelGradSums(x, dy, mean);
+    const sumDy = sums.sumDy;
+    const sumDyXhat = sums.sumDyCentered.map((v, ch) => v * invStd[ch]);
     let dx: Tensor | undefined;
     if (wants.inputs[0]) {
-      dx = backend.alloc(x.shape);
-      const dxs = backend.data(dx);
-      const batch = usesBatchStatistics(attrs, mode);
-      // ∂C/∂μ and ∂C/∂σ² arriving through the running-statistics outputs (zero when unbound).
-      const runScale = (1 - attrs.momentum) / m;
-      const dMean = saved.statsWanted ? backend.data(dRunMean) : undefined;
-      const dVar = saved.statsWanted ? backend.data(dRunVar) : undefined;
-      for (let i = 0; i < n; i++) {
+      const g = Float64Array.from(invStd, (r, ch) => scale[ch] * r);
+      if (usesBatchStatistics(attrs, mode)) {
+        // dx = scale·r·(dy − mean(dy) − x̂·mean(dy·x̂)): the last two terms come through μ_B and
+        // σ²_B, as do k0 + k1·(x − μ) from the running-statistics outputs (zero when unbound):
+        // dx = g·dy + (k1 − g·r·mean(dy·x̂))·(x − μ) + (k0 − g·mean(dy)).
+        const runScale = (1 - attrs.momentum) / m;
+        const dMean = saved.statsWanted ? backend.data(dRunMean) : undefined;
+        const dVar = saved.statsWanted ? backend.data(dRunVar) : undefined;
+        const b = new Float64Array(c), d = new Float64Array(c);
         for (let ch = 0; ch < c; ch++) {
-          const base = (i * c + ch) * s;
-          const r = invStd[ch];
-          const g = scale[ch] * r;
-          const mu = mean[ch];
-          if (batch) {
-            // dx = scale·r·(dy − mean(dy) − x̂·mean(dy·x̂)): the last two terms come through μ_B and
-            // σ²_B, as do k0 + k1·(x − μ) from the running-statistics outputs.
-            const md = sumDy[ch] / m;
-            const mdx = sumDyXhat[ch] / m;
-            const k0 = dMean ? runScale * dMean[ch] : 0;
-            const k1 = dVar ? 2 * runScale * dVar[ch] : 0;
-            for (let j = base; j < base + s; j++) dxs[j] = g * (dys[j] - md - (xs[j] - mu) * r * mdx) + k0 + k1 * (xs[j] - mu);
-          } else {
-            for (let j = base; j < base + s; j++) dxs[j] = g * dys[j];
-          }
+          const k0 = dMean ? runScale * dMean[ch] : 0;
+          const k1 = dVar ? 2 * runScale * dVar[ch] : 0;
+          b[ch] = k1 - g[ch] * invStd[ch] * (sumDyXhat[ch] / m);
+          d[ch] = k0 - g[ch] * (sumDy[ch] / m);
         }
+        dx = backend.blocks.channelAffineGrad(x, dy, mean, g, b, d);
+      } else {
+        // Stored statistics: dx = scale·r·dy.
+        dx = backend.blocks.channelAffine(dy, new Float64Array(c), g, new Float64Array(c));
       }
     }
     const dParams = wants.params ? { scale: backend.tensor(sumDyXhat, [c]), B: backend.tensor(sumDy, [c]) } : {};
     return { dInputs: [dx], dParams };
   },
 });
-
-/** Per-channel mean (returned) and biased variance (into `variance`) of x viewed as [n, c, s], two-pass in float64. */
-function channelMeanVariance(xs: ArrayLike<number>, n: number, c: number, s: number, variance: Float64Array): Float64Array {
-  const m = n * s;
-  const mean = new Float64Array(c);
-  for (let i = 0; i < n; i++) {
-    for (let ch = 0; ch < c; ch++) {
-      const base = (i * c + ch) * s;
-      let acc = 0;
-      for (let j = base; j < base + s; j++) acc += xs[j];
-      mean[ch] += acc;
-    }
-  }
-  for (let ch = 0; ch < c; ch++) mean[ch] /= m;
-  variance.fill(0);
-  for (let i = 0; i < n; i++) {
-    for (let ch = 0; ch < c; ch++) {
-      const base = (i * c + ch) * s;
-      const mu = mean[ch];
-      let acc = 0;
-      for (let j = base; j < base + s; j++) {
-        const d = xs[j] - mu;
-        acc += d * d;
-      }
-      variance[ch] += acc;
-    }
-  }
-  for (let ch = 0; ch < c; ch++) variance[ch] /= m;
-  return mean;
-}
 
 /** A fresh [C] tensor holding running·momentum + batch·(1 − momentum) (ONNX's running-statistics update). */
 function blend(backend: CpuBackend, running: Tensor, batch: Float64Array, momentum: number): Tensor {

@@ -157,7 +157,9 @@ function channelMoments(x: ArrayLike<number>, shape: readonly number[], node: No
   for (let i = 0; i < n; i++) {
     for (let ch = 0; ch < c; ch++) {
       const base = (i * c + ch) * s;
-      for (let j = base; j < base + s; j++) mean[ch] += x[j];
+      let acc = 0;
+      for (let j = base; j < base + s; j++) acc += x[j];
+      mean[ch] += acc;
     }
   }
   for (let ch = 0; ch < c; ch++) mean[ch] /= count;
@@ -165,7 +167,9 @@ function channelMoments(x: ArrayLike<number>, shape: readonly number[], node: No
     for (let ch = 0; ch < c; ch++) {
       const base = (i * c + ch) * s;
       const mu = mean[ch];
-      for (let j = base; j < base + s; j++) m2[ch] += (x[j] - mu) * (x[j] - mu);
+      let acc = 0;
+      for (let j = base; j < base + s; j++) acc += (x[j] - mu) * (x[j] - mu);
+      m2[ch] += acc;
     }
   }
   return { count, mean, m2 };
