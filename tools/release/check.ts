@@ -58,9 +58,12 @@ const started = Date.now();
  * (For comparison, the WebGPU page with six layer packages measured 192,187 / 57,989 bytes.)
  * Raised on 2026-12-06 for the CPU backend's WebAssembly SIMD kernels (38 kB of wasm, inlined as
  * base64 so that bundlers need no configuration): the page measured 159,259 / 47,452 bytes, and
- * the budget keeps about 10% above that.
+ * the budget keeps about 10% above that. Raised again the same day for the GEMM worker pool in
+ * browsers (about 3.1 kB minified) and more wasm kernels (im2col/col2im, optimizer updates, ReLU
+ * and batch normalization's per-channel loops: 40.5 kB of wasm in all): the page measured
+ * 175.5 kB / 53.2 kB, and the budget keeps about 8% above that.
  */
-const CPU_PAGE_BUDGET = { minified: 175_000, gzip: 52_000 };
+const CPU_PAGE_BUDGET = { minified: 190_000, gzip: 58_000 };
 
 /**
  * publint messages accepted on purpose (by package and code), each with its reason. Anything
