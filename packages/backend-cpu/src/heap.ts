@@ -148,7 +148,7 @@ export class WasmHeap {
     const have = this.memory.buffer.byteLength;
     if (end <= have) return true;
     if (end > this.maxBytes) return false;
-    const want = Math.min(this.maxBytes, Math.max(end, have + (have >> 2)));
+    const want = Math.min(this.maxBytes, Math.max(end, have + Math.floor(have / 4)));
     try {
       this.memory.grow(Math.ceil((want - have) / PAGE));
     } catch {

@@ -229,7 +229,8 @@ export function wasmGemmBlocked(
   }
   const lay = wasmGemmLayout(m, k);
   wasmReserve(ws, lay.end * 4, () => `a ${m}×${n}×${k} product`);
-  const base = ws.base >> 2;
+  // >>> 2, not >> 2: addresses reach 4 GiB, and a signed shift makes those past 2 GiB negative.
+  const base = ws.base >>> 2;
   const ra = (resident & 1) !== 0, rb = (resident & 2) !== 0, rc = (resident & 4) !== 0;
   const direct = zeroed && rc;
   const mPad = Math.ceil(m / 4) * 4;

@@ -98,6 +98,40 @@ describe('WebAssembly kernels: detection, forcing, fallback', () => {
     expect(out.worst).toBeLessThan(1e-4);
   });
 
+  it('tensors and scratch past 2 GiB of the heap: the wasm GEMM and Winograd agree with the TypeScript path (addresses are unsigned)', () => {
+    // One 2.4 GB block first (never touched, so the memory it reserves is not committed), so the
+    // operands and the kernels' scratch blocks allocated after it have addresses above 2³¹. A
+    // signed shift of such an address once sent the JavaScript packing to negative indices.
+    const code = `
+      const { createCpuBackend, gemm, setGemmThreads, setCpuKernels } = await import(${JSON.stringify(dist)});
+      setGemmThreads(1);
+      const be = createCpuBackend(), ts = createCpuBackend({ kernels: 'ts' });
+      const big = be.alloc([600000000]);
+      const r = (n, s) => Array.from({ length: n }, (_, i) => Math.sin(i * s + 1));
+      const g = { channels: 8, inH: 12, inW: 12, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1, outH: 12, outW: 12 };
+      const run = (b) => {
+        const a = b.tensor(r(67 * 301, 1), [67, 301]), bb = b.tensor(r(301 * 45, 2), [301, 45]);
+        const x = b.tensor(r(2 * 8 * 144, 3), [2, 8, 12, 12]), w = b.tensor(r(16 * 72, 4), [16, 8, 3, 3]);
+        // Plain arrays too (packed by JavaScript into the kernels' scratch block).
+        const pa = Float32Array.from(r(53 * 211, 5)), pb = Float32Array.from(r(211 * 70, 6)), pc = new Float32Array(53 * 70);
+        setCpuKernels(b === ts ? 'ts' : 'simd');
+        gemm({ m: 53, n: 70, k: 211, a: pa, b: pb, c: pc, transA: false, transB: false, alpha: 1 });
+        setCpuKernels('auto');
+        return { c: [...b.readSync(b.blocks.gemm(a, bb, { transB: false })), ...pc], y: b.readSync(b.blocks.winogradConv(x, w, g)), at: b.data(a).byteOffset };
+      };
+      const [h, t] = [run(be), run(ts)];
+      const worst = (p, q) => p.reduce((m, v, i) => Math.max(m, Math.abs(v - q[i])), 0);
+      console.log(JSON.stringify({ at: h.at, big: be.data(big).byteOffset, gemm: worst(h.c, t.c), wino: worst(h.y, t.y) }));`;
+    const out = node(code);
+    expect(out.stderr).toBe('');
+    const res = JSON.parse(out.stdout) as { at: number; big: number; gemm: number; wino: number };
+    expect(res.at).toBeGreaterThan(2 ** 31);
+    // |terms| ≤ 1, 301 of them (GEMM) or 72 (3×3×8 convolution): float32 sums of either order stay within 301·6e-8·301 ≈ 5e-3
+    // of each other at worst (typically 1e-5); the bug gave errors of order 1.
+    expect(res.gemm).toBeLessThan(5e-3);
+    expect(res.wino).toBeLessThan(5e-3);
+  });
+
   it('HUBEL_CPU_KERNELS forces a path; a path the engine lacks gives one warning and the best available', () => {
     const forced = node(`import { cpuKernels } from ${JSON.stringify(dist)}; console.log(cpuKernels());`, [], { HUBEL_CPU_KERNELS: 'ts' });
     expect(forced.stdout.trim()).toBe('ts');

@@ -290,7 +290,8 @@ export function winogradTaskWasm(ws: WasmGemmState, task: number, params: ArrayL
   const rows = task === 0 ? 2 * tilesH + alpha - 2 : 2 * tilesH;
   const ld = task === 0 ? 8 * groups + alpha - 1 : 8 * groups;
   ws.reserve(4 * rows * ld, () => `a Winograd transform of ${tilesH}×${tilesW} tiles`);
-  const base = ws.base >> 2;
+  // >>> 2, not >> 2: addresses reach 4 GiB, and a signed shift makes those past 2 GiB negative.
+  const base = ws.base >>> 2;
   const k = ws.k as unknown as Record<string, (...args: number[]) => void>;
   for (let plane = from; plane < to; plane++) {
     if (task === 0) {
