@@ -31,7 +31,7 @@ describe('hubel: bad input gives a clear message, a non-zero exit and no partial
   it('unknown model name → exit 1 listing the zoo', async () => {
     const r = await hubel(['train', '--model', 'resnet', '--out', join(root, 'o1')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/hubel: error: unknown model 'resnet' \(known: fashion, lenet, alexnet, alexnet-1tower, mlp, hmax, or a path to an \.onnx file\)/);
+    expect(r.stderr).toMatch(/hubel: error: unknown model 'resnet' \(known: fashion, lenet, alexnet, alexnet-1tower, mlp, hmax, neocognitron, neocognitron-backprop, or a path to an \.onnx file\)/);
   });
 
   it('missing data directory → exit 1 naming it', async () => {

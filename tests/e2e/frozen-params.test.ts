@@ -93,6 +93,19 @@ describe('frozen parameters', () => {
     model.dispose();
   });
 
+  it("the node option init replaces a parameter's initializer (constant, function); a name that is not a parameter is an error", async () => {
+    const g = new GraphBuilder({ registry });
+    let v = g.input('input', [null, 1, 4, 4]);
+    v = g.add(Conv, { outChannels: 2, kernelShape: [3, 3] }, v, { name: 'conv', init: { B: { kind: 'constant', value: -0.25 }, W: (shape) => Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i) } });
+    const model = g.output(v).build({ backend: createCpuBackend(), seed: 1 });
+    expect(Array.from(await model.node('conv').params.B.read())).toEqual([-0.25, -0.25]);
+    expect(Array.from(await model.node('conv').params.W.read())).toEqual(Array.from({ length: 18 }, (_, i) => i));
+    model.dispose();
+    const bad = new GraphBuilder({ registry });
+    bad.output(bad.add(Conv, { outChannels: 2, kernelShape: [3, 3], bias: false }, bad.input('input', [null, 1, 4, 4]), { name: 'conv', init: { B: 'zeros' } }));
+    expect(() => bad.build({ backend: createCpuBackend() })).toThrow(/node 'conv' \(Conv\): no parameter 'B' to initialize \(its parameters: W\)/);
+  });
+
   it('a name that is not a parameter of the node is an error listing its parameters', () => {
     expect(() => gaborNet(['Weights'])).toThrow(/node 'gabor' \(Conv\): cannot freeze 'Weights', which is not one of its parameters \(W, B\)/);
   });

@@ -8,10 +8,14 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createCpuBackend } from '@hubel/backend-cpu';
 import type { Plugin } from '@hubel/core';
+import { saveOnnx } from '@hubel/io';
 import { Tanh, activationLayers } from '@hubel/layers-activation';
 import { Linear, denseLayers } from '@hubel/layers-dense';
 import { EuclideanLoss, lossLayers } from '@hubel/layers-loss';
+import { neocognitron, sPlaneWeights } from '@hubel/models';
+import { decodePng } from '@hubel/viz';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 
@@ -108,5 +112,28 @@ describe('guides: examples', () => {
     // It stopped at the first epoch under the target, 0.0985.
     expect(Number(m![5])).toBeLessThan(0.0985);
     expect(losses.slice(0, -1).every((l) => l >= 0.0985)).toBe(true);
+  }, 240_000);
+
+  it('neocognitron-planes.ts: draws each S1 plane of a neocognitron file as one on − off tile', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hubel-guides-'));
+    try {
+      const model = neocognitron().build({ backend: createCpuBackend(), seed: 5 });
+      await saveOnnx(join(dir, 'neo.onnx'), model);
+      const r = example('neocognitron-planes.ts', join(dir, 'neo.onnx'), join(dir, 's1.png'));
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toContain(`s1: 16 planes of 2×5×5 drawn as on − off → ${join(dir, 's1.png')}`);
+      // 2 rows of 8 tiles, 5×5 weights scaled by 8, 1-pixel gaps around and between them.
+      const png = decodePng(new Uint8Array(readFileSync(join(dir, 's1.png'))));
+      expect([png.width, png.height]).toEqual([8 * 40 + 9, 2 * 40 + 3]);
+      // The first tile's darkest and brightest pixels sit where plane 0's on − off is smallest and largest.
+      const { values } = await sPlaneWeights(model, 's1');
+      const diff = Array.from({ length: 25 }, (_, t) => values[t] - values[25 + t]);
+      const pixel = (t: number) => png.data[((1 + Math.floor(t / 5) * 8) * png.width + 1 + (t % 5) * 8) * png.channels];
+      expect(pixel(diff.indexOf(Math.min(...diff)))).toBe(0);
+      expect(pixel(diff.indexOf(Math.max(...diff)))).toBe(255);
+      model.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 240_000);
 });

@@ -157,4 +157,48 @@ describe('Trainer hooks', () => {
     expect(finalized).toBe(false);
     expect((await trainer.state()).batchInEpoch).toBe(2);
   });
+
+  it('batchForward gives each training batch\'s run and example indices before backward; a tap returning true takes the batch (no backward, no step)', async () => {
+    const model = mlp();
+    const train = blobs(20, 1);
+    const optimizer = new Sgd({ lr: 0.1 });
+    const trainer = new Trainer({ model, loss: SoftmaxCrossEntropy, optimizer, seed: 4 });
+    const W = model.nodes.find((n) => n.params.W)!.params.W;
+    const seen: string[] = [];
+    let taken = 0;
+    trainer.hooks.batchForward.tapPromise('t', async (b) => {
+      seen.push(`${b.epoch}.${b.batch}/${b.batches}`);
+      // The run holds the batch's values: its input rows are the training examples at b.indices,
+      // and the scores are the model's on them (no dropout: train and eval agree).
+      const x = await b.run.get('input').read();
+      const ds = train.x as Float32Array;
+      b.indices.forEach((ex, i) => expect([x[2 * i], x[2 * i + 1]]).toEqual([ds[2 * ex], ds[2 * ex + 1]]));
+      const scores = await b.run.get(model.outputs[0]).read();
+      const input = model.backend.tensor(x, [b.indices.length, 2]);
+      expect(Array.from(await model.predict(input).read())).toEqual(Array.from(scores));
+      input.dispose();
+      // Before backward: no step has happened yet in this batch.
+      expect(optimizer.stepCount).toBe(b.epoch * 3 + b.batch - taken);
+      if (b.epoch === 0 && b.batch < 2) {
+        taken++;
+        return true;
+      }
+      return undefined;
+    });
+    const steps: number[] = [];
+    trainer.hooks.batchEnd.tap('t', (b) => void steps.push(b.step));
+    const W0 = Array.from(await W.read());
+    let afterTaken: number[] = [];
+    trainer.hooks.batchEnd.tap('t2', (b) => {
+      if (b.epoch === 0 && b.batch === 1) afterTaken = Array.from(W.readSync());
+    });
+    const s = await trainer.fit({ train, epochs: 2, batchSize: 8 });
+    expect(seen).toEqual(['0.0/3', '0.1/3', '0.2/3', '1.0/3', '1.1/3', '1.2/3']);
+    // The two taken batches changed nothing and did not count as steps; batchEnd still fired.
+    expect(afterTaken).toEqual(W0);
+    expect(steps).toEqual([0, 0, 1, 2, 3, 4]);
+    expect(optimizer.stepCount).toBe(4);
+    expect(Number.isFinite(s.history[0].trainLoss)).toBe(true);
+    expect(Array.from(await W.read())).not.toEqual(W0);
+  });
 });

@@ -18,7 +18,7 @@ describe('fuzzing importOnnx and inspectOnnx with mutated real files', () => {
     // The mutants reach past the decoder: some still import, and the importer's own checks fire.
     expect(summary.importOutcomes.model ?? 0).toBeGreaterThan(RUNS / 20);
     expect(summary.distinctImportErrorKinds).toBeGreaterThan(40);
-    expect(summary.corpus.zoo).toHaveLength(6);
+    expect(summary.corpus.zoo).toHaveLength(8);
     expect(summary.corpus.conformance).toBeGreaterThan(200);
   });
 });

@@ -109,7 +109,7 @@ export async function loadPluginFiles(paths: readonly string[]): Promise<PluginM
 /**
  * Checks a module's `zoo` export: an object of entries shaped like @hubel/models' ZooEntry
  * (`description`, `defaultInput` [C, H, W], `defaultClasses`, `build(options)` returning a
- * GraphBuilder; optional `knobs` and `variants`), none named like a built-in zoo model. `build`
+ * GraphBuilder; optional `knobs`, `variants` and `trainerPlugins`), none named like a built-in zoo model. `build`
  * always receives `inputShape` and `classes` (the entry's defaults where a command has no data).
  */
 function zooEntries(v: unknown, path: string): Record<string, ZooEntry<object>> {
@@ -129,6 +129,7 @@ function zooEntries(v: unknown, path: string): Record<string, ZooEntry<object>> 
     if (!(Number.isInteger(x.defaultClasses) && (x.defaultClasses as number) >= 2)) throw bad(`${where}: defaultClasses must be an integer >= 2, found ${JSON.stringify(x.defaultClasses)}`);
     if (x.knobs !== undefined && !(Array.isArray(x.knobs) && x.knobs.every((k) => k === 'hidden' || k === 'dropout'))) throw bad(`${where}: knobs must be a list of 'hidden' and 'dropout', found ${JSON.stringify(x.knobs)}`);
     if (x.variants !== undefined && (typeof x.variants !== 'object' || x.variants === null)) throw bad(`${where}: variants must be an object of { description, options } by name`);
+    if (x.trainerPlugins !== undefined && typeof x.trainerPlugins !== 'function') throw bad(`${where}: trainerPlugins must be a function (context) => TrainerPlugin[]`);
     // Commands without data (inspect, export) build with no input shape or class count: the entry's defaults.
     const entry = e as ZooEntry<{ inputShape?: readonly number[]; classes?: number }>;
     const build = (o: { inputShape?: readonly number[]; classes?: number } = {}) => entry.build({ ...o, inputShape: o.inputShape ?? entry.defaultInput, classes: o.classes ?? entry.defaultClasses });

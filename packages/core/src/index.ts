@@ -49,6 +49,7 @@ export {
   type FitOptions,
   type RunInfo,
   type EpochInfo,
+  type BatchForward,
   type BatchStats,
   type EpochStats,
   type EvalStats,

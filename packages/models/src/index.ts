@@ -10,5 +10,7 @@ export { lenet5, type LeNetOptions } from './lenet.js';
 export { fashionNet, type FashionNetOptions } from './fashion.js';
 export { alexnet, type AlexNetOptions } from './alexnet.js';
 export { hmax, imprintPrototypes, type HmaxOptions, type ImprintOptions, type ImprintRecord } from './hmax.js';
+export { neocognitron, neocognitronPhases, findSLayer, sLayerNames, sPlaneWeights, NEOCOGNITRON_STAGES, NEOCOGNITRON_PHASES, type NeocognitronOptions, type NeocognitronStage, type SLayer } from './neocognitron.js';
+export { CompetitiveLearning, type CompetitiveLearningOptions, type CompetitivePhase, type CompetitiveReport } from './competitive-learning.js';
 export { zoo, zooEntry, type ZooEntry, type ZooKnob, type ZooName, type ZooTrainingContext, type ZooVariant } from './zoo.js';
 export { layerTable, formatLayerTable, type LayerRow } from './summary.js';

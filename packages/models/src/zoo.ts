@@ -1,9 +1,11 @@
-import { HubelError, type Dataset, type GraphBuilder, type Model } from '@hubel/core';
+import { HubelError, type Dataset, type GraphBuilder, type Model, type TrainerPlugin } from '@hubel/core';
 import { alexnet, type AlexNetOptions } from './alexnet.js';
 import { fashionNet, type FashionNetOptions } from './fashion.js';
 import { hmax, imprintPrototypes, type HmaxOptions } from './hmax.js';
 import { lenet5, type LeNetOptions } from './lenet.js';
 import { mlp, type MlpOptions } from './mlp.js';
+import { CompetitiveLearning } from './competitive-learning.js';
+import { neocognitron, neocognitronPhases, type NeocognitronOptions } from './neocognitron.js';
 
 /** A named zoo entry: what it is and how to build it. */
 export interface ZooEntry<O> {
@@ -29,9 +31,16 @@ export interface ZooEntry<O> {
    * resuming or fine-tuning a file. Absent: none.
    */
   readonly beforeTraining?: (model: Model, ctx: ZooTrainingContext) => Promise<void>;
+  /**
+   * Trainer plugins that the model's training needs, made afresh for each run (the
+   * neocognitron's competitive learning of its S layers). `hubel train` adds them for a zoo
+   * model, fresh or resumed (they must carry on from the trainer's position), never for a model
+   * file. Absent: none.
+   */
+  readonly trainerPlugins?: (ctx: ZooTrainingContext) => readonly TrainerPlugin[];
 }
 
-/** What {@link ZooEntry.beforeTraining} gets besides the model. */
+/** What {@link ZooEntry.beforeTraining} and {@link ZooEntry.trainerPlugins} get besides the model. */
 export interface ZooTrainingContext {
   /** The training set (validation images held out). */
   readonly train: Dataset;
@@ -69,7 +78,10 @@ const alexnetVariants: Readonly<Record<string, ZooVariant<AlexNetOptions>>> = {
   'no-dropout': { description: 'dropout ratio 0', options: { dropout: 0 } },
 };
 
-/** The model zoo by the names the CLI accepts (`--model lenet|fashion|alexnet|alexnet-1tower|mlp|hmax`). */
+/**
+ * The model zoo by the names the CLI accepts
+ * (`--model lenet|fashion|alexnet|alexnet-1tower|mlp|hmax|neocognitron|neocognitron-backprop`).
+ */
 export const zoo = {
   fashion: { description: 'Fashion-MNIST convnet: (conv3×3–BN–ReLU–maxpool)×2, FC 128, dropout, 10 scores', defaultInput: [1, 28, 28], defaultClasses: 10, build: fashionNet, knobs: ['hidden', 'dropout'], variants: fashionVariants } as ZooEntry<FashionNetOptions>,
   lenet: { description: 'LeNet-5 (LeCun et al. 1998), tanh and average pooling, 28×28 input', defaultInput: [1, 28, 28], defaultClasses: 10, build: lenet5, variants: lenetVariants } as ZooEntry<LeNetOptions>,
@@ -94,13 +106,30 @@ export const zoo = {
       ctx.log(`hmax: imprinted ${records.length} S2 prototypes from C1 patches of ${new Set(records.map((r) => r.image)).size} training images; S1 and S2 stay frozen`);
     },
   } as ZooEntry<HmaxOptions>,
+  neocognitron: {
+    description: 'neocognitron (Fukushima 1980): 3 stages of S cells (unit-norm templates, V-cell inhibition, threshold θ) and blurring C cells, S layers self-organized by competitive learning, linear classifier',
+    defaultInput: [1, 28, 28],
+    defaultClasses: 10,
+    build: neocognitron,
+    trainerPlugins: (ctx) => {
+      const phases = neocognitronPhases(ctx.train.length);
+      ctx.log(`neocognitron: competitive learning of ${phases.map((p) => `${p.layer} on ${p.images.toLocaleString('en-US')}`).join(', ')} training images (θ_L ${phases.map((p) => p.theta).join(', ')}), one layer after the other, then the classifier by backprop with the S layers frozen`);
+      return [new CompetitiveLearning({ phases, log: ctx.log })];
+    },
+  } as ZooEntry<NeocognitronOptions>,
+  'neocognitron-backprop': {
+    description: 'the neocognitron architecture with every S layer and the classifier trained by backprop (no competitive learning)',
+    defaultInput: [1, 28, 28],
+    defaultClasses: 10,
+    build: (o?: NeocognitronOptions) => neocognitron({ ...o, learning: 'backprop' }),
+  } as ZooEntry<NeocognitronOptions>,
 } as const;
 
 /** The names the zoo knows. */
 export type ZooName = keyof typeof zoo;
 
 /** The zoo entry called `name`; throws listing the known names. */
-export function zooEntry(name: string): ZooEntry<FashionNetOptions & LeNetOptions & AlexNetOptions & MlpOptions & HmaxOptions> {
+export function zooEntry(name: string): ZooEntry<FashionNetOptions & LeNetOptions & AlexNetOptions & MlpOptions & HmaxOptions & NeocognitronOptions> {
   if (!Object.hasOwn(zoo, name)) throw new HubelError('attribute', `unknown model '${name}' (known: ${Object.keys(zoo).join(', ')}, or a path to an .onnx file)`);
   return zoo[name as ZooName] as ZooEntry<object>;
 }

@@ -19,9 +19,20 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Where ONNX's node test cases are vendored (one folder per case, each with model.onnx). */
 export const CONFORMANCE_CASES = resolve(here, '../../conformance/onnx-cases/cases');
 
-// Options per zoo model: defaults, except AlexNet at 1/16 width on 99×99 inputs, 10 classes.
+// Options per zoo model: defaults, except AlexNet at 1/16 width on 99×99 inputs, 10 classes, and
+// the neocognitron with two small stages (every kind of node it has, a fraction of the work).
 const SMALL_ALEXNET = { width: 1 / 16, inputShape: [3, 99, 99] as const, classes: 10 };
-const ZOO_OPTIONS: Readonly<Record<ZooName, object>> = { fashion: {}, lenet: {}, alexnet: SMALL_ALEXNET, 'alexnet-1tower': SMALL_ALEXNET, mlp: {}, hmax: { prototypes: 8 } };
+const SMALL_NEOCOGNITRON = { stages: [{ planes: 4, size: 3, theta: 0.5, floor: 0.01 }, { planes: 4, size: 3, theta: 0.4, floor: 0.01 }] };
+const ZOO_OPTIONS: Readonly<Record<ZooName, object>> = {
+  fashion: {},
+  lenet: {},
+  alexnet: SMALL_ALEXNET,
+  'alexnet-1tower': SMALL_ALEXNET,
+  mlp: {},
+  hmax: { prototypes: 8 },
+  neocognitron: SMALL_NEOCOGNITRON,
+  'neocognitron-backprop': SMALL_NEOCOGNITRON,
+};
 
 /** Every zoo model, exported with a fixed seed (so the corpus, and every mutant, is reproducible). */
 export async function zooFiles(): Promise<CorpusFile[]> {

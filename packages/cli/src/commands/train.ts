@@ -34,7 +34,7 @@ import { firstLayerPicture } from '../pictures.js';
 import { cliRegistry, cliZooEntry, createBackend, type BackendChoice } from '../runtime.js';
 
 export const trainFlags: FlagSpecs = {
-  model: { kind: 'string', meta: 'NAME|FILE', help: 'fashion, lenet, alexnet, alexnet-1tower, mlp, hmax, or an .onnx file to fine-tune', default: 'fashion' },
+  model: { kind: 'string', meta: 'NAME|FILE', help: 'fashion, lenet, alexnet, alexnet-1tower, mlp, hmax, neocognitron, neocognitron-backprop, or an .onnx file to fine-tune', default: 'fashion' },
   data: { kind: 'string', meta: 'DIR', help: 'directory of MNIST-format IDX files (train-*, t10k-*, raw or .gz), or of PNG/JPEG images in one sub-folder per class (optionally inside train/, val/, test/)', default: 'the bundled Fashion-MNIST sample' },
   epochs: { kind: 'int', meta: 'N', help: 'epochs to train (in total, when resuming)', default: '10' },
   batch: { kind: 'int', meta: 'N', help: 'mini-batch size', default: '64' },
@@ -135,7 +135,9 @@ export async function train(argv: readonly string[], ctx: CliContext, defaults: 
   ctx.stderr(`model: ${s.model}, ${model.paramCount().toLocaleString('en-US')} parameters, backend ${backend.description}\n`);
   // A fresh zoo model may need a model-specific step first (HMAX imprints its S2 prototypes).
   const prepare = checkpoint || isModelFile(s.model) ? undefined : cliZooEntry(s.model).beforeTraining;
-  if (prepare) await prepare(model, { train: trainData, seed: s.seed, log: (line) => ctx.stderr(`${line}\n`) });
+  // On a terminal a line may come mid-epoch (the neocognitron's phases): clear the progress bar's line first.
+  const zooContext = { train: trainData, seed: s.seed, log: (line: string) => ctx.stderr(`${ctx.tty ? '\r\x1b[K' : ''}${line}\n`) };
+  if (prepare) await prepare(model, zooContext);
 
   const optimizer = makeOptimizer(s);
   const metricsPath = join(s.out, 'metrics.jsonl');
@@ -145,6 +147,8 @@ export async function train(argv: readonly string[], ctx: CliContext, defaults: 
   const finalizer = new BatchNormFinalizer();
   const plugins: TrainerPlugin[] = [new NanGuard(), new ProgressBar({ write: ctx.stderr, inPlace: ctx.tty }), new MetricsLog(metricsPath), finalizer];
   if (s.schedule !== 'none') plugins.push(new LrSchedule(s.schedule === 'cosine' ? cosineSchedule(s.epochs) : stepSchedule(Math.max(1, Math.ceil(s.epochs / 3)), 0.1)));
+  // Plugins a zoo model's training needs (the neocognitron's competitive learning), on resume too.
+  if (!isModelFile(s.model)) plugins.push(...(cliZooEntry(s.model).trainerPlugins?.(zooContext) ?? []));
   if (flags['unit-stats']) plugins.push(new UnitStats({ probe: validation ?? testSet?.dataset ?? trainData, diagnose: { limit: 256 }, log: metricsPath }));
   const trainer = new Trainer({ model, loss: SoftmaxCrossEntropy, optimizer, seed: s.seed, topK: classNames.length > 5 ? [5] : [], plugins });
   const save = async () => writeCheckpoint(s.out, model, await trainer.state(), { config: configOf(s), augmentRng: augmented?.getState() });

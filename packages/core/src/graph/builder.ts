@@ -1,6 +1,6 @@
 import type { Backend } from '../backend.js';
 import { HubelError, fmtShape } from '../errors.js';
-import { initialize } from '../init.js';
+import { initialize, type InitSpec } from '../init.js';
 import { layerLabel, type AnyLayer, type AttrInputOf, type ParamSpec } from '../layer.js';
 import { defaultRegistry, type Registry } from '../registry.js';
 import { Rng } from '../rng.js';
@@ -14,6 +14,7 @@ interface PendingNode {
   inputs: string[];
   outputs: string[];
   frozen: true | readonly string[] | undefined;
+  init: Readonly<Record<string, InitSpec>> | undefined;
 }
 
 /** Per-node options of {@link GraphBuilder.node} and {@link GraphBuilder.add}. */
@@ -28,6 +29,14 @@ export interface NodeOptions {
    * `build()` throws naming the layer's parameters when a name is not one of them.
    */
   readonly frozen?: boolean | readonly string[];
+  /**
+   * Initializers by parameter name that replace the layer's own (`{ B: { kind: 'constant',
+   * value: -0.5 } }`, or a function of the shape and a seeded {@link Rng}): for a layer whose
+   * attributes cannot say how the model needs a parameter to start. Values given to `build()`
+   * as `initialValues` still win. `build()` throws naming the layer's parameters when a name is
+   * not one of them.
+   */
+  readonly init?: Readonly<Record<string, InitSpec>>;
 }
 
 /** How {@link GraphBuilder.build} and {@link Sequential.build} create the model's parameters. */
@@ -93,7 +102,7 @@ export class GraphBuilder {
     }
     for (const o of outs) if (o) this.#claim(o, where);
     const frozen = opts.frozen === true ? true : opts.frozen ? [...opts.frozen] : undefined;
-    this.#nodes.push({ name, layer, attrs: layer.resolve(attrs as Record<string, unknown>, where), inputs: ins, outputs: outs, frozen });
+    this.#nodes.push({ name, layer, attrs: layer.resolve(attrs as Record<string, unknown>, where), inputs: ins, outputs: outs, frozen, init: opts.init ? { ...opts.init } : undefined });
     return outs;
   }
 
@@ -136,6 +145,10 @@ export class GraphBuilder {
       for (const k of frozen) {
         if (!specs[k]) throw new HubelError('graph', `node '${p.name}' (${layerLabel(p.layer)}): cannot freeze '${k}', which is not one of its parameters (${Object.keys(specs).join(', ') || 'none'})`);
         specs[k] = { ...specs[k], trainable: false };
+      }
+      for (const [k, init] of Object.entries(p.init ?? {})) {
+        if (!specs[k]) throw new HubelError('graph', `node '${p.name}' (${layerLabel(p.layer)}): no parameter '${k}' to initialize (its parameters: ${Object.keys(specs).join(', ') || 'none'})`);
+        specs[k] = { ...specs[k], init };
       }
       const params: Record<string, Tensor> = {};
       for (const [pname, spec] of Object.entries(specs)) {
@@ -213,7 +226,8 @@ export class Sequential {
 
   /**
    * Appends a node applying `layer` to the previous output; `name` (or `opts.name`) defaults to
-   * the lower-cased layer type and a counter (`conv1`); `opts.frozen` freezes its parameters.
+   * the lower-cased layer type and a counter (`conv1`); `opts.frozen` freezes its parameters,
+   * `opts.init` replaces their initializers.
    */
   add<D extends AnyLayer>(layer: D, attrs?: AttrInputOf<D>, opts?: string | NodeOptions): this {
     this.#last = this.#g.add(layer, attrs, this.#last, typeof opts === 'string' ? { name: opts } : opts);

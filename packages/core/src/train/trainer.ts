@@ -1,7 +1,8 @@
 import { HubelError } from '../errors.js';
 import type { Dataset } from '../data.js';
+import type { ForwardRun } from '../graph/executor.js';
 import type { Model } from '../graph/model.js';
-import { AsyncSeriesHook, SyncBailHook, SyncHook, SyncWaterfallHook } from '../hooks.js';
+import { AsyncSeriesBailHook, AsyncSeriesHook, SyncBailHook, SyncHook, SyncWaterfallHook } from '../hooks.js';
 import type { AnyLayer } from '../layer.js';
 import { RunningMean, topKCorrect } from '../metrics.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
@@ -37,7 +38,28 @@ export interface EpochInfo {
   readonly batches: number;
 }
 
-/** Payload of `hooks.batchEnd`, after each optimizer step. */
+/**
+ * Payload of `hooks.batchForward`: one training batch after its forward pass (training mode),
+ * before its backward pass. The run and the indices belong to the loop: read what the tap needs
+ * during the tap (`await run.get(name).read()`); do not keep, change or dispose them.
+ */
+export interface BatchForward {
+  /** Current epoch, 0-based. */
+  readonly epoch: number;
+  /** 0-based index within the epoch. */
+  readonly batch: number;
+  /** Batches in this epoch. */
+  readonly batches: number;
+  /** Positions of the batch's examples in the training set, in batch order. */
+  readonly indices: Int32Array;
+  /**
+   * The batch's forward run through the model and its loss node: `run.get(name)` is any value
+   * the model computed for the batch (a node's output is named after the node), [N, ...].
+   */
+  readonly run: ForwardRun;
+}
+
+/** Payload of `hooks.batchEnd`, after each batch: its optimizer step, unless a `batchForward` tap took it. */
 export interface BatchStats {
   /** Current epoch, 0-based. */
   readonly epoch: number;
@@ -196,7 +218,16 @@ export class Trainer {
     runStart: new AsyncSeriesHook<[RunInfo]>(['run']),
     /** At the start of each epoch, after the learning rate is scheduled. */
     epochStart: new SyncHook<[EpochInfo]>(['epoch']),
-    /** Hot path: synchronous and cheap. */
+    /**
+     * Each training batch after its forward pass, before backward: taps read the batch's values
+     * (unsupervised learning rules, such as the neocognitron's competitive learning, learn from
+     * them). A tap that returns true takes the batch: the loop skips its backward pass and
+     * optimizer step (its loss and error still count in the epoch's statistics, and `batchEnd`
+     * still fires). A tap that writes parameters should take the batch: otherwise backward would
+     * mix the forward's values with the new weights. Untapped, it costs nothing.
+     */
+    batchForward: new AsyncSeriesBailHook<[BatchForward], true | void>(['batch']),
+    /** Hot path: synchronous and cheap. After the optimizer step, or after a taken batch. */
     batchEnd: new SyncHook<[BatchStats]>(['batch']),
     /** May write files. */
     epochEnd: new AsyncSeriesHook<[EpochStats]>(['epoch']),
@@ -325,9 +356,12 @@ export class Trainer {
               const flat = await scores.read();
               errors = idx.length - topKCorrect(flat, [scores.shape[0], scores.size / scores.shape[0]], await y.read(), 1);
             }
-            const grads = run.backward();
-            this.optimizer.step(params, grads);
-            grads.dispose();
+            const taken = this.hooks.batchForward.isUsed() ? await this.hooks.batchForward.promise({ epoch, batch: b, batches, indices: idx, run }) : undefined;
+            if (taken !== true) {
+              const grads = run.backward();
+              this.optimizer.step(params, grads);
+              grads.dispose();
+            }
           } finally {
             run.dispose();
           }

@@ -42,7 +42,9 @@ export class ProgressBar implements TrainerPlugin {
     const write = this.options.write ?? defaultWrite();
     const inPlace = this.options.inPlace ?? isTty();
     const width = this.options.width ?? 24;
-    let lastPrint = 0;
+    // −∞, not 0: performance.now() counts from the process's start, so with 0 a run starting
+    // in a fresh process (a worker, a CLI call) would skip its first lines for up to 2 s.
+    let lastPrint = -Infinity;
     trainer.hooks.batchEnd.tap('ProgressBar', (b) => {
       const done = b.batch + 1;
       const now = performance.now();
