@@ -101,3 +101,14 @@ export function scaledError(actual: ArrayLike<number>, expected: ArrayLike<numbe
 
 /** The documented tolerance for `scaledError` (derivation above). */
 export const ORT_TOLERANCE = 1e-4;
+
+/** How many rows of `scores` ([n, classes], row-major) have their largest score (first on ties) at the row's label. */
+export function correctCount(scores: ArrayLike<number>, labels: ArrayLike<number>, classes: number): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (scores[i * classes + c] > scores[i * classes + best]) best = c;
+    if (best === labels[i]) correct++;
+  }
+  return correct;
+}

@@ -9,7 +9,7 @@ import { SoftmaxCrossEntropy } from '@hubel/layers-loss';
 import { hmax, imprintPrototypes } from '@hubel/models';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { fullRegistry } from './helpers.js';
+import { ORT_TOLERANCE, correctCount, fullRegistry, scaledError } from './helpers.js';
 
 const registry = fullRegistry();
 
@@ -33,23 +33,12 @@ describe('HMAX exported to ONNX', () => {
     const ours = await model.predict(input).read();
     input.dispose();
 
-    let worst = 0, scale = 1;
-    for (let i = 0; i < ours.length; i++) scale = Math.max(scale, Math.abs(theirs[i]));
-    for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i] - theirs[i]) / scale);
+    const worst = scaledError(ours, theirs);
     // Both engines compute ‖x‖² − 2x·p + ‖p‖² in float32 with sums of 128 (S2) and 121 (S1)
     // terms in different orders: D differs by ~1e-6·‖x‖² ≲ 1e-4, y = e^(−0.1·D) by ≲ 1e-5
     // relatively, and 40 such C2 values into each score: far under the suite's 1e-4 of the scale.
-    expect(worst, `scaled score error ${worst}`).toBeLessThan(1e-4);
-    const argmax = (s: ArrayLike<number>, i: number) => {
-      let best = 0;
-      for (let c = 1; c < classes; c++) if (s[i * classes + c] > s[i * classes + best]) best = c;
-      return best;
-    };
-    let hubel = 0, onnx = 0;
-    for (let i = 0; i < n; i++) {
-      if (argmax(ours, i) === test.dataset.y[i]) hubel++;
-      if (argmax(theirs, i) === test.dataset.y[i]) onnx++;
-    }
+    expect(worst, `scaled score error ${worst}`).toBeLessThan(ORT_TOLERANCE);
+    const hubel = correctCount(ours, test.dataset.y, classes), onnx = correctCount(theirs, test.dataset.y, classes);
     // Scores agree to 1e-4 of their scale, so only a near-tie could flip a prediction: none does here.
     expect(onnx).toBe(hubel);
     // A real classifier, not chance (10%): 4 epochs on 1,000 images with 40 prototypes reach 56.3%

@@ -10,7 +10,7 @@ import { SoftmaxCrossEntropy } from '@hubel/layers-loss';
 import { CompetitiveLearning, neocognitron, neocognitronPhases } from '@hubel/models';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { fullRegistry } from './helpers.js';
+import { ORT_TOLERANCE, correctCount, fullRegistry, scaledError } from './helpers.js';
 
 const registry = fullRegistry();
 
@@ -45,24 +45,13 @@ describe('neocognitron exported to ONNX', () => {
       input.dispose();
     }
 
-    let worst = 0, scale = 1;
-    for (let i = 0; i < ours.length; i++) scale = Math.max(scale, Math.abs(theirs[i]));
-    for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i] - theirs[i]) / scale);
+    const worst = scaledError(ours, theirs);
     // Both engines work in float32 but sum in different orders: the V cells' sums of up to 400
     // squares (ours a float64 running sum, ONNX Runtime's its own), the S cells' dot products of
     // 50, 400 and 288 terms, and 1,024 terms per score: each a relative ~1e-6 of values of order
     // 1, and the ReLU thresholds are continuous. Far under the suite's 1e-4 of the score scale.
-    expect(worst, `scaled score error ${worst}`).toBeLessThan(1e-4);
-    const argmax = (s: ArrayLike<number>, i: number) => {
-      let best = 0;
-      for (let c = 1; c < classes; c++) if (s[i * classes + c] > s[i * classes + best]) best = c;
-      return best;
-    };
-    let hubel = 0, onnx = 0;
-    for (let i = 0; i < n; i++) {
-      if (argmax(ours, i) === test.dataset.y[i]) hubel++;
-      if (argmax(theirs, i) === test.dataset.y[i]) onnx++;
-    }
+    expect(worst, `scaled score error ${worst}`).toBeLessThan(ORT_TOLERANCE);
+    const hubel = correctCount(ours, test.dataset.y, classes), onnx = correctCount(theirs, test.dataset.y, classes);
     // Scores agree to 1e-4 of their scale, so only a near-tie could flip a prediction: none does here.
     expect(onnx).toBe(hubel);
     // A real classifier, not chance (10%): 3 epochs on 1,000 images reach 72.8% here (seeded; the
